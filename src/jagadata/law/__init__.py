@@ -1,0 +1,47 @@
+"""UU PDP facts as data: legal bases, rights, deadlines, article references, labels."""
+
+from jagadata.law.articles import Article, art, cite_all
+from jagadata.law.facts import (
+    BREACH_NOTICE,
+    BREACH_NOTICE_CONTENTS,
+    BREACH_NOTICE_HOURS,
+    BREACH_PUBLIC_NOTICE,
+    CHILD_AGE,
+    DPIA_TRIGGERS,
+    DPO_TRIGGERS,
+    LEGAL_BASES,
+    RIGHTS,
+    SPECIFIC_TYPES,
+    STATUTORY_HOURS,
+    TRANSFER_BASES,
+    DpiaTrigger,
+    DpoTrigger,
+    LegalBasis,
+    Right,
+    SpecificType,
+    TransferBasis,
+)
+
+__all__ = [
+    "BREACH_NOTICE",
+    "BREACH_NOTICE_CONTENTS",
+    "BREACH_NOTICE_HOURS",
+    "BREACH_PUBLIC_NOTICE",
+    "CHILD_AGE",
+    "DPIA_TRIGGERS",
+    "DPO_TRIGGERS",
+    "LEGAL_BASES",
+    "RIGHTS",
+    "SPECIFIC_TYPES",
+    "STATUTORY_HOURS",
+    "TRANSFER_BASES",
+    "Article",
+    "DpiaTrigger",
+    "DpoTrigger",
+    "LegalBasis",
+    "Right",
+    "SpecificType",
+    "TransferBasis",
+    "art",
+    "cite_all",
+]

@@ -1,0 +1,1 @@
+"""The published policy: rendering per language, versions, diffs, material-change detection."""
