@@ -1,6 +1,6 @@
 """Extract translatable text of one catalogue domain and update its id/fr catalogues.
 
-    .venv/bin/python scripts/i18n.py messages|checks|policy
+    .venv/bin/python scripts/i18n.py messages|checks|policy|web
 
 Then translate the new entries in src/jagadata/locale/{id,fr}/LC_MESSAGES/DOMAIN.po
 (Indonesian is the authoritative text; write it as Indonesian, not word by word).
@@ -16,17 +16,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "jagadata"
 LOCALE = PACKAGE / "locale"
-KEYWORDS = ["-k", "_t:2", "-k", "_tn:2,3", "-k", "N_"]
-OWN_DIRS = {"checks": ["checks"], "policy": ["policy"]}
+KEYWORDS = ["-k", "_t:2", "-k", "_tn:2,3", "-k", "N_", "-k", "Np_:1,2"]
+OWN_DIRS = {
+    "checks": ["checks", "cli/check.py"],
+    "policy": ["policy", "cli/policy.py"],
+    "web": ["web", "db", "orgs", "cli/org.py", "cli/serve.py"],
+}
 
 
 def sources(domain: str) -> list[str]:
+    """The files whose text belongs to `domain`; `messages` takes everything no one else owns."""
     if domain in OWN_DIRS:
-        return [str(PACKAGE / d) for d in OWN_DIRS[domain]]
-    taken = {d for dirs in OWN_DIRS.values() for d in dirs}
-    paths = [str(p) for p in sorted(PACKAGE.iterdir())
-             if p.name not in taken and p.name != "locale" and not p.name.startswith("__pycache__")
-             and (p.is_dir() or p.suffix == ".py")]
+        return [str(PACKAGE / d) for d in OWN_DIRS[domain] if (PACKAGE / d).exists()]
+    taken = {PACKAGE / d for dirs in OWN_DIRS.values() for d in dirs}
+    paths: list[str] = []
+    for path in sorted(PACKAGE.rglob("*")):
+        if any(path == t or t in path.parents for t in taken) or "locale" in path.parts:
+            continue
+        if path.suffix == ".py" or (path.is_file() and "templates" in path.parts):
+            paths.append(str(path))
     return paths
 
 
@@ -49,6 +57,6 @@ def main(domain: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ("messages", "checks", "policy"):
+    if len(sys.argv) != 2 or sys.argv[1] not in ("messages", "checks", "policy", "web"):
         sys.exit(__doc__)
     main(sys.argv[1])

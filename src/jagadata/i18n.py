@@ -20,12 +20,17 @@ from babel.messages.pofile import read_po
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
 LANGUAGES: Final = ("id", "en", "fr")
 DEFAULT_LANGUAGE: Final = "id"
-DOMAINS: Final = ("messages", "checks", "policy")
+DOMAINS: Final = ("messages", "checks", "policy", "web")
 
 
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, where the language is known."""
     return message
+
+
+def Np_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a singular/plural pair for extraction; translate it later with `ngettext`."""
+    return singular, plural
 
 
 @lru_cache(maxsize=32)
