@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "jagadata"
 LOCALE = PACKAGE / "locale"
-KEYWORDS = ["-k", "_t:2", "-k", "_tn:2,3", "-k", "N_", "-k", "Np_:1,2"]
+KEYWORDS = ["-k", "_t:2", "-k", "_tn:2,3", "-k", "N_", "-k", "Np_:1,2", "-k", "tx"]
 OWN_DIRS = {
     "checks": ["checks", "cli/check.py"],
     "policy": ["policy", "cli/policy.py"],
@@ -33,7 +33,7 @@ def sources(domain: str) -> list[str]:
     for path in sorted(PACKAGE.rglob("*")):
         if any(path == t or t in path.parents for t in taken) or "locale" in path.parts:
             continue
-        if path.suffix == ".py" or (path.is_file() and "templates" in path.parts):
+        if path.suffix in (".py", ".j2") or (path.is_file() and "templates" in path.parts):
             paths.append(str(path))
     return paths
 

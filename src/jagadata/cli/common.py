@@ -33,15 +33,17 @@ def _t(lang: str, message: str) -> str:
 
 def print_manifest_errors(errors: list[ManifestError] | tuple[ManifestError, ...], lang: str) -> None:
     """Every problem, each with file:line:column, the field path, what was expected and a hint."""
+    label_error, label_expected, label_hint = (
+        _t(lang, "error"), _t(lang, "expected"), _t(lang, "hint"))
     for error in errors:
         err_console.print(
-            f"[bold]{escape(error.location)}[/bold]: [red]{_t(lang, 'error')}[/red] "
+            f"[bold]{escape(error.location)}[/bold]: [red]{label_error}[/red] "
             f"[cyan]{escape(error.field_path)}[/cyan]: {escape(error.message)}"
         )
         if error.expected:
-            err_console.print(f"    {_t(lang, 'expected')}: {escape(error.expected)}")
+            err_console.print(f"    {label_expected}: {escape(error.expected)}")
         if error.hint:
-            err_console.print(f"    {_t(lang, 'hint')}: {escape(error.hint)}")
+            err_console.print(f"    {label_hint}: {escape(error.hint)}")
     count = len(errors)
     err_console.print(
         _t(lang, "{count} problem(s) in the manifest; nothing was changed.").format(count=count)
