@@ -48,6 +48,10 @@ def init_command(
     marketing: bool | None = typer.Option(None, "--marketing/--no-marketing",
                                           help="You send promotions (with consent)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Ask nothing; use flags and defaults."),
+    interactive: bool | None = typer.Option(
+        None, "--interactive/--no-interactive",
+        help="Ask questions even when input is not a terminal (answers piped in).",
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     lang: str | None = LangOption,
 ) -> None:
@@ -56,7 +60,8 @@ def init_command(
     if output.exists() and not force:
         fail(_t(language, "{path} already exists.").format(path=output),
              hint=_t(language, "Choose another file with -o, or overwrite it with --force."))
-    interactive = not yes and sys.stdin.isatty()
+    if interactive is None:
+        interactive = not yes and sys.stdin.isatty()
 
     def ask(value: str | None, question: str, *, default: str | None = None,
             required: bool = True) -> str | None:
