@@ -41,16 +41,40 @@ def sources(domain: str) -> list[str]:
 def main(domain: str) -> None:
     pot = LOCALE / f"{domain}.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-         *KEYWORDS, "--no-location", "--sort-output", "--omit-header", "-o", str(pot),
-         *sources(domain)],
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            *KEYWORDS,
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(pot),
+            *sources(domain),
+        ],
         check=True,
     )
     for lang in ("id", "fr"):
         po = LOCALE / lang / "LC_MESSAGES" / f"{domain}.po"
         action = "update" if po.exists() else "init"
-        args = [sys.executable, "-m", "babel.messages.frontend", action, "-i", str(pot),
-                "-d", str(LOCALE), "-D", domain, "-l", lang]
+        args = [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            action,
+            "-i",
+            str(pot),
+            "-d",
+            str(LOCALE),
+            "-D",
+            domain,
+            "-l",
+            lang,
+        ]
         if action == "update":
             args += ["--no-fuzzy-matching", "--ignore-obsolete"]
         subprocess.run(args, check=True)

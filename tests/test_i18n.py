@@ -15,8 +15,16 @@ from jagadata.i18n import DOMAINS, LOCALE_DIR, gettext, negotiate, normalise_lan
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOL = runpy.run_path(str(ROOT / "scripts" / "i18n.py"))
-KEYWORDS: dict[str, object] = {"_": None, "gettext": None, "ngettext": (1, 2),
-                               "_t": (2,), "_tn": (2, 3), "N_": None, "Np_": (1, 2), "tx": None}
+KEYWORDS: dict[str, object] = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_t": (2,),
+    "_tn": (2, 3),
+    "N_": None,
+    "Np_": (1, 2),
+    "tx": None,
+}
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}|%\([a-z_]+\)s")
 
 
@@ -34,11 +42,13 @@ def extracted(domain: str) -> set[str | tuple[str, str]]:
             else:
                 continue
             options = {"extensions": "jinja2.ext.i18n"} if method != "python" else {}
-            for _, message, _, _ in extract_from_file(method, str(path), keywords=KEYWORDS,
-                                                      options=options):
+            for _, message, _, _ in extract_from_file(
+                method, str(path), keywords=KEYWORDS, options=options
+            ):
                 if isinstance(message, tuple):
-                    found.add((message[0], message[1]) if len(message) > 1 and message[1]
-                              else message[0])
+                    found.add(
+                        (message[0], message[1]) if len(message) > 1 and message[1] else message[0]
+                    )
                 elif message:
                     found.add(message)
     return found
@@ -102,7 +112,9 @@ def test_negotiate_only_offers_the_organisations_languages() -> None:
     assert negotiate("fr", offered=["id", "en"]) == "id"
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("id-ID", "id"), ("EN_us", "en"), ("in", "id"),
-                                               ("xx", "id"), (None, "id"), ("fr", "fr")])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("id-ID", "id"), ("EN_us", "en"), ("in", "id"), ("xx", "id"), (None, "id"), ("fr", "fr")],
+)
 def test_normalise_language(raw: str | None, expected: str) -> None:
     assert normalise_language(raw) == expected

@@ -83,7 +83,9 @@ def test_durations_in_words(duration: Duration, lang: str, text: str) -> None:
 
 
 def test_working_days_in_words() -> None:
-    assert describe_duration(Duration(3, "d"), "id", calendar=Calendar.WORKING_DAYS) == "3 hari kerja"
+    assert (
+        describe_duration(Duration(3, "d"), "id", calendar=Calendar.WORKING_DAYS) == "3 hari kerja"
+    )
 
 
 @pytest.mark.parametrize(

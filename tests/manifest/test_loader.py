@@ -37,8 +37,10 @@ def test_every_problem_is_reported_at_once_with_its_location() -> None:
         "    legal_basis: legitimate_intrest\n    legitimate_interest:",
     )
     text = text.replace("    period: 24m\n", "    period: 24 fortnights\n")
-    text = text.replace("    categories: [technical, usage]\n    subjects: [visitors]\n",
-                        "    categories: [technical, usage, usag]\n    subjects: [visitors]\n")
+    text = text.replace(
+        "    categories: [technical, usage]\n    subjects: [visitors]\n",
+        "    categories: [technical, usage, usag]\n    subjects: [visitors]\n",
+    )
     found = errors_of(text)
     paths = [path for _, _, path, _ in found]
     assert paths == [
@@ -113,15 +115,18 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_indonesian_must_come_first() -> None:
-    text = GELATO.read_text(encoding="utf-8").replace("languages: [id, en, fr]", "languages: [en, id]")
+    text = GELATO.read_text(encoding="utf-8").replace(
+        "languages: [id, en, fr]", "languages: [en, id]"
+    )
     ((line, _, path, message),) = errors_of(text)
     assert path == "languages" and "Indonesian" in message
     assert line == line_of(text, "languages: [en, id]")
 
 
 def test_wrong_kind_of_value() -> None:
-    text = GELATO.read_text(encoding="utf-8").replace("  large_scale: false\n",
-                                                      "  large_scale: sometimes\n")
+    text = GELATO.read_text(encoding="utf-8").replace(
+        "  large_scale: false\n", "  large_scale: sometimes\n"
+    )
     ((_, _, path, message),) = errors_of(text)
     assert path == "organisation.large_scale" and "sometimes" in message
 

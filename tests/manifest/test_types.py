@@ -20,9 +20,22 @@ def test_duration_round_trips_through_its_text(amount: int, unit: str) -> None:
     assert Duration.parse(str(duration)) == duration
 
 
-@given(amounts, st.sampled_from([("jam", "h"), ("hari", "d"), ("bulan", "m"), ("tahun", "y"),
-                                 ("years", "y"), ("months", "m"), ("bln", "m"), ("thn", "y")]),
-       st.text(alphabet=" ", max_size=3))
+@given(
+    amounts,
+    st.sampled_from(
+        [
+            ("jam", "h"),
+            ("hari", "d"),
+            ("bulan", "m"),
+            ("tahun", "y"),
+            ("years", "y"),
+            ("months", "m"),
+            ("bln", "m"),
+            ("thn", "y"),
+        ]
+    ),
+    st.text(alphabet=" ", max_size=3),
+)
 def test_duration_accepts_words_in_indonesian_and_english(
     amount: int, word: tuple[str, str], spaces: str
 ) -> None:
@@ -87,8 +100,9 @@ def test_unknown_retention_event_names_the_events() -> None:
         (Duration(2, "w"), datetime(2026, 12, 25), datetime(2027, 1, 8)),
     ],
 )
-def test_durations_use_calendar_arithmetic(duration: Duration, start: datetime,
-                                           end: datetime) -> None:
+def test_durations_use_calendar_arithmetic(
+    duration: Duration, start: datetime, end: datetime
+) -> None:
     assert duration.after(start) == end
 
 

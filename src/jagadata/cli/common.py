@@ -31,10 +31,15 @@ def _t(lang: str, message: str) -> str:
     return gettext(lang, message)
 
 
-def print_manifest_errors(errors: list[ManifestError] | tuple[ManifestError, ...], lang: str) -> None:
+def print_manifest_errors(
+    errors: list[ManifestError] | tuple[ManifestError, ...], lang: str
+) -> None:
     """Every problem, each with file:line:column, the field path, what was expected and a hint."""
     label_error, label_expected, label_hint = (
-        _t(lang, "error"), _t(lang, "expected"), _t(lang, "hint"))
+        _t(lang, "error"),
+        _t(lang, "expected"),
+        _t(lang, "hint"),
+    )
     for error in errors:
         err_console.print(
             f"[bold]{escape(error.location)}[/bold]: [red]{label_error}[/red] "

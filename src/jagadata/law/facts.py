@@ -170,8 +170,12 @@ RIGHTS: Final = {
         N_("Suspend or restrict the processing of your data."),
         STATUTORY_HOURS,
         True,
-        (art("41(2)(a)"), art("41(2)(b)"), art("41(2)(c)"))
-        + tuple(art(f"15(1)({letter})") for letter in "abcde"),
+        (
+            art("41(2)(a)"),
+            art("41(2)(b)"),
+            art("41(2)(c)"),
+            *(art(f"15(1)({letter})") for letter in "abcde"),
+        ),
     ),
     Right.COMPENSATION: RightFact(
         Right.COMPENSATION,
@@ -245,7 +249,10 @@ DPIA_TRIGGERS: Final = {
     ),
     DpiaTrigger.DATASET_MATCHING: (art("34(2)(e)"), N_("matching or combining datasets")),
     DpiaTrigger.NEW_TECHNOLOGY: (art("34(2)(f)"), N_("use of new technology")),
-    DpiaTrigger.LIMITS_RIGHTS: (art("34(2)(g)"), N_("processing that limits data subjects' rights")),
+    DpiaTrigger.LIMITS_RIGHTS: (
+        art("34(2)(g)"),
+        N_("processing that limits data subjects' rights"),
+    ),
 }
 
 

@@ -64,14 +64,27 @@ def load_manifest(path: str | FsPath, *, lang: str = "en") -> LoadedManifest:
         text = FsPath(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestInvalid(
-            [ManifestError((), _t(lang, "file not found"), file=file,
-                           hint=_t(lang, "check the path, or create one with `jagadata init`"))]
+            [
+                ManifestError(
+                    (),
+                    _t(lang, "file not found"),
+                    file=file,
+                    hint=_t(lang, "check the path, or create one with `jagadata init`"),
+                )
+            ]
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestInvalid(
-            [ManifestError((), _t(lang, "cannot read the file: {reason}").format(
-                reason=exc.__class__.__name__), file=file,
-                hint=_t(lang, "the manifest must be a UTF-8 text file"))]
+            [
+                ManifestError(
+                    (),
+                    _t(lang, "cannot read the file: {reason}").format(
+                        reason=exc.__class__.__name__
+                    ),
+                    file=file,
+                    hint=_t(lang, "the manifest must be a UTF-8 text file"),
+                )
+            ]
         ) from None
     return load_manifest_text(text, file=file, lang=lang)
 
@@ -81,10 +94,17 @@ def load_manifest_text(text: str, *, file: str = "<manifest>", lang: str = "en")
     errors: list[ManifestError] = []
     if not isinstance(raw, dict):
         raise ManifestInvalid(
-            [ManifestError((), _t(lang, "the manifest must be a mapping of keys to values"),
-                           expected=_t(lang, "keys such as 'jagadata:', 'organisation:'"),
-                           hint=_t(lang, "start from `jagadata init` or an example in examples/"),
-                           file=file, line=1, column=1)]
+            [
+                ManifestError(
+                    (),
+                    _t(lang, "the manifest must be a mapping of keys to values"),
+                    expected=_t(lang, "keys such as 'jagadata:', 'organisation:'"),
+                    hint=_t(lang, "start from `jagadata init` or an example in examples/"),
+                    file=file,
+                    line=1,
+                    column=1,
+                )
+            ]
         )
     manifest: Manifest | None = None
     try:
@@ -108,15 +128,24 @@ def parse_yaml(text: str, *, file: str, lang: str = "en") -> tuple[Any, SourceMa
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         raise ManifestInvalid(
-            [ManifestError((), _t(lang, "YAML syntax error: {problem}").format(problem=problem),
-                           hint=_yaml_hint(problem, lang), file=file,
-                           line=mark.line + 1 if mark else None,
-                           column=mark.column + 1 if mark else None)]
+            [
+                ManifestError(
+                    (),
+                    _t(lang, "YAML syntax error: {problem}").format(problem=problem),
+                    hint=_yaml_hint(problem, lang),
+                    file=file,
+                    line=mark.line + 1 if mark else None,
+                    column=mark.column + 1 if mark else None,
+                )
+            ]
         ) from None
     except YAMLError as exc:
         raise ManifestInvalid(
-            [ManifestError((), _t(lang, "YAML syntax error: {problem}").format(problem=str(exc)),
-                           file=file)]
+            [
+                ManifestError(
+                    (), _t(lang, "YAML syntax error: {problem}").format(problem=str(exc)), file=file
+                )
+            ]
         ) from None
     keys: dict[Path, Position] = {}
     values: dict[Path, Position] = {}
@@ -134,8 +163,9 @@ def _yaml_hint(problem: str, lang: str) -> str:
     return _t(lang, "check the indentation and the quoting around this line")
 
 
-def _to_plain(node: Any, path: Path, keys: dict[Path, Position],
-              values: dict[Path, Position]) -> Any:
+def _to_plain(
+    node: Any, path: Path, keys: dict[Path, Position], values: dict[Path, Position]
+) -> Any:
     if isinstance(node, CommentedMap):
         result: dict[str, Any] = {}
         for key, value in node.items():
@@ -174,15 +204,14 @@ def _to_plain(node: Any, path: Path, keys: dict[Path, Position],
 
 
 def _data_path(loc: tuple[Any, ...], raw: Any) -> tuple[Path, Path]:
-    """Split pydantic's loc into the part that exists in the data and the rest (e.g. a missing key)."""
+    """Split pydantic's loc into the part present in the data and the rest (a missing key)."""
     path: list[str | int] = []
     node = raw
     rest: list[str | int] = []
     for index, part in enumerate(loc):
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             path.append(part)
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not _is_tag(part):
@@ -193,12 +222,16 @@ def _data_path(loc: tuple[Any, ...], raw: Any) -> tuple[Path, Path]:
 
 def _is_tag(part: Any) -> bool:
     """pydantic inserts union members and validator names into loc: 'function-plain[...]'."""
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "bool"} or
-                                      part.startswith(("literal", "function", "enum")))
+    return isinstance(part, str) and (
+        "[" in part
+        or part in {"str", "int", "bool"}
+        or part.startswith(("literal", "function", "enum"))
+    )
 
 
-def _from_validation_error(exc: ValidationError, raw: Any, source: SourceMap,
-                           lang: str) -> Iterator[ManifestError]:
+def _from_validation_error(
+    exc: ValidationError, raw: Any, source: SourceMap, lang: str
+) -> Iterator[ManifestError]:
     seen_union: set[Path] = set()
     for error in exc.errors(include_url=False):
         path, rest = _data_path(tuple(error["loc"]), raw)
@@ -207,21 +240,35 @@ def _from_validation_error(exc: ValidationError, raw: Any, source: SourceMap,
             key = path[-1] if path else "?"
             allowed = sorted(_allowed_keys(path[:-1]))
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            hint = (_t(lang, "did you mean '{name}'?").format(name=close[0]) if close
-                    else _t(lang, "allowed keys here: {keys}").format(keys=", ".join(allowed)))
-            yield _located(path, source, lang, at_key=True,
-                           message=_t(lang, "unknown key '{key}'").format(key=key),
-                           expected=_t(lang, "one of: {keys}").format(keys=", ".join(allowed)),
-                           hint=hint)
+            hint = (
+                _t(lang, "did you mean '{name}'?").format(name=close[0])
+                if close
+                else _t(lang, "allowed keys here: {keys}").format(keys=", ".join(allowed))
+            )
+            yield _located(
+                path,
+                source,
+                lang,
+                at_key=True,
+                message=_t(lang, "unknown key '{key}'").format(key=key),
+                expected=_t(lang, "one of: {keys}").format(keys=", ".join(allowed)),
+                hint=hint,
+            )
             continue
         if kind == "missing":
             missing = (*path, *rest)
             name = rest[0] if rest else (path[-1] if path else "?")
             description = _field_description(missing)
-            yield _located(path, source, lang, at_key=True, report_path=missing,
-                           message=_t(lang, "missing required key '{key}'").format(key=name),
-                           expected=description,
-                           hint=_t(lang, "add '{key}:' here; see docs/manifest.md").format(key=name))
+            yield _located(
+                path,
+                source,
+                lang,
+                at_key=True,
+                report_path=missing,
+                message=_t(lang, "missing required key '{key}'").format(key=name),
+                expected=description,
+                hint=_t(lang, "add '{key}:' here; see docs/manifest.md").format(key=name),
+            )
             continue
         if path in seen_union:
             continue  # a union reports once per member; one message is enough
@@ -248,24 +295,45 @@ def _describe(error: Any, value: Any, path: Path, lang: str) -> tuple[str, str |
         reason = str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
         return reason, None, None
     if kind in {"list_type", "dict_type", "model_type", "model_attributes_type"}:
-        wanted = {"list_type": _t(lang, "a list (items starting with '- ')"),
-                  "dict_type": _t(lang, "a mapping of keys to values"),
-                  "model_type": _t(lang, "a mapping of keys to values"),
-                  "model_attributes_type": _t(lang, "a mapping of keys to values")}[kind]
-        return (_t(lang, "wrong kind of value: {value}").format(value=shown), wanted,
-                _t(lang, "check the indentation under this key"))
+        wanted = {
+            "list_type": _t(lang, "a list (items starting with '- ')"),
+            "dict_type": _t(lang, "a mapping of keys to values"),
+            "model_type": _t(lang, "a mapping of keys to values"),
+            "model_attributes_type": _t(lang, "a mapping of keys to values"),
+        }[kind]
+        return (
+            _t(lang, "wrong kind of value: {value}").format(value=shown),
+            wanted,
+            _t(lang, "check the indentation under this key"),
+        )
     if kind in {"too_short"}:
         return (_t(lang, "this list must not be empty"), _t(lang, "at least one item"), None)
-    if kind in {"string_type", "int_type", "int_parsing", "bool_type", "bool_parsing",
-                "date_type", "date_parsing", "date_from_datetime_parsing", "float_type"}:
-        wanted = {"string_type": _t(lang, "text"),
-                  "int_type": _t(lang, "a whole number"), "int_parsing": _t(lang, "a whole number"),
-                  "bool_type": _t(lang, "true or false"), "bool_parsing": _t(lang, "true or false"),
-                  "float_type": _t(lang, "a number")}.get(kind, _t(lang, "a date as YYYY-MM-DD"))
+    if kind in {
+        "string_type",
+        "int_type",
+        "int_parsing",
+        "bool_type",
+        "bool_parsing",
+        "date_type",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "float_type",
+    }:
+        wanted = {
+            "string_type": _t(lang, "text"),
+            "int_type": _t(lang, "a whole number"),
+            "int_parsing": _t(lang, "a whole number"),
+            "bool_type": _t(lang, "true or false"),
+            "bool_parsing": _t(lang, "true or false"),
+            "float_type": _t(lang, "a number"),
+        }.get(kind, _t(lang, "a date as YYYY-MM-DD"))
         return (_t(lang, "wrong kind of value: {value}").format(value=shown), wanted, None)
     if kind == "string_pattern_mismatch":
-        return (_t(lang, "{value} is not written as expected").format(value=shown),
-                _pattern_expectation(path, lang), None)
+        return (
+            _t(lang, "{value} is not written as expected").format(value=shown),
+            _pattern_expectation(path, lang),
+            None,
+        )
     if kind in {"greater_than_equal", "less_than_equal"}:
         return (_t(lang, "{value} is out of range").format(value=shown), error["msg"], None)
     return (error["msg"], None, None)
@@ -277,17 +345,31 @@ def _pattern_expectation(path: Path, lang: str) -> str:
         return _t(lang, "lower-case letters, digits and '-', e.g. 'la-gelato-academy'")
     if last in {"countries"} or (len(path) >= 2 and path[-2] == "countries"):
         return _t(lang, "a two-letter ISO country code in capitals, e.g. ID, SG, US")
-    return _t(lang, "lower-case letters, digits and '_', starting with a letter, e.g. 'order_history'")
+    return _t(
+        lang, "lower-case letters, digits and '_', starting with a letter, e.g. 'order_history'"
+    )
 
 
-def _located(path: Path, source: SourceMap, lang: str, *, message: str,
-             expected: str | None = None, hint: str | None = None, at_key: bool = False,
-             report_path: Path | None = None) -> ManifestError:
+def _located(
+    path: Path,
+    source: SourceMap,
+    lang: str,
+    *,
+    message: str,
+    expected: str | None = None,
+    hint: str | None = None,
+    at_key: bool = False,
+    report_path: Path | None = None,
+) -> ManifestError:
     position = source.locate(path, at_key=at_key)
     return ManifestError(
         path=report_path if report_path is not None else path,
-        message=message, expected=expected, hint=hint, file=source.file,
-        line=position[0] if position else None, column=position[1] if position else None,
+        message=message,
+        expected=expected,
+        hint=hint,
+        file=source.file,
+        line=position[0] if position else None,
+        column=position[1] if position else None,
     )
 
 
@@ -372,8 +454,14 @@ _ID_LISTS: dict[str, tuple[str, ...]] = {
     "purpose": ("purposes",),
 }
 _UNIQUE_LISTS: tuple[tuple[str, ...], ...] = (
-    ("data", "categories"), ("data", "not_collected"), ("data_subjects",), ("purposes",),
-    ("recipients",), ("retention",), ("systems",), ("rights", "identifiers"),
+    ("data", "categories"),
+    ("data", "not_collected"),
+    ("data_subjects",),
+    ("purposes",),
+    ("recipients",),
+    ("retention",),
+    ("systems",),
+    ("rights", "identifiers"),
 )
 
 
@@ -401,12 +489,18 @@ def check_references(raw: dict[str, Any], source: SourceMap, lang: str) -> list[
                 continue
             if entry_id in first_seen:
                 where = (*list_path, index, "id")
-                errors.append(_located(
-                    where, source, lang,
-                    message=_t(lang, "id '{id}' is used twice").format(id=entry_id),
-                    expected=_t(lang, "a unique id in this list"),
-                    hint=_t(lang, "the first use is at {path}").format(
-                        path=format_path((*list_path, first_seen[entry_id])))))
+                errors.append(
+                    _located(
+                        where,
+                        source,
+                        lang,
+                        message=_t(lang, "id '{id}' is used twice").format(id=entry_id),
+                        expected=_t(lang, "a unique id in this list"),
+                        hint=_t(lang, "the first use is at {path}").format(
+                            path=format_path((*list_path, first_seen[entry_id]))
+                        ),
+                    )
+                )
             else:
                 first_seen[entry_id] = index
     for list_path, field_name, kind in _REFERENCE_FIELDS:
@@ -420,14 +514,26 @@ def check_references(raw: dict[str, Any], source: SourceMap, lang: str) -> list[
                 if isinstance(value, list):
                     where = (*where, ref_index)
                 close = difflib.get_close_matches(ref, known[kind], n=1, cutoff=0.6)
-                errors.append(_located(
-                    where, source, lang,
-                    message=_t(lang, "unknown {kind} '{ref}'").format(kind=_t(lang, kind), ref=ref),
-                    expected=_t(lang, "an id declared under {path}").format(
-                        path=format_path(_ID_LISTS[kind])),
-                    hint=(_t(lang, "did you mean '{name}'?").format(name=close[0]) if close else
-                          _t(lang, "declared ids: {ids}").format(
-                              ids=", ".join(known[kind]) or "—"))))
+                errors.append(
+                    _located(
+                        where,
+                        source,
+                        lang,
+                        message=_t(lang, "unknown {kind} '{ref}'").format(
+                            kind=_t(lang, kind), ref=ref
+                        ),
+                        expected=_t(lang, "an id declared under {path}").format(
+                            path=format_path(_ID_LISTS[kind])
+                        ),
+                        hint=(
+                            _t(lang, "did you mean '{name}'?").format(name=close[0])
+                            if close
+                            else _t(lang, "declared ids: {ids}").format(
+                                ids=", ".join(known[kind]) or "—"
+                            )
+                        ),
+                    )
+                )
     return errors
 
 

@@ -154,11 +154,11 @@ class NotCollected(Strict):
 
     id: Slug
     description: Text
-    detectors: list[Literal["card_number", "bank_account", "nik", "npwp", "health", "biometric"]] = (
-        Field(
-            default_factory=list,
-            description="Detectors a datastore scan uses to prove the promise holds.",
-        )
+    detectors: list[
+        Literal["card_number", "bank_account", "nik", "npwp", "health", "biometric"]
+    ] = Field(
+        default_factory=list,
+        description="Detectors a datastore scan uses to prove the promise holds.",
     )
     exception: Text | None = Field(
         default=None, description="Stated exception, e.g. when a person volunteers it."
@@ -277,7 +277,7 @@ class Recipient(Strict):
     )
     sub_processors: Literal["none", "written_approval", "unrestricted"] | None = Field(
         default=None,
-        description="Whether the processor may engage others; Art. 51(5) asks for written approval.",
+        description="May the processor engage others; Art. 51(5) asks for written approval.",
     )
     joint_agreement: bool | None = Field(
         default=None, description="Agreement between joint controllers (Art. 18(2))."
@@ -398,9 +398,7 @@ class Breach(Strict):
     channels: list[Literal["email", "whatsapp", "sms", "website", "letter", "phone"]] = Field(
         default_factory=list
     )
-    public_notice: bool = Field(
-        default=True, description="Public notice where Art. 46(3) applies."
-    )
+    public_notice: bool = Field(default=True, description="Public notice where Art. 46(3) applies.")
 
 
 class Changes(Strict):

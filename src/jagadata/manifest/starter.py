@@ -24,14 +24,18 @@ LEGAL_FORMS: Final = ("umkm", "perorangan", "cv", "pt", "pt_perorangan", "kopera
 
 CATEGORY_CHOICES: Final = {
     "identity": (N_("Identity"), "direct", (N_("full name"),)),
-    "contact": (N_("Contact details"), "direct",
-                (N_("WhatsApp number"), N_("email address"), N_("delivery address"))),
-    "orders": (N_("Order history"), "direct",
-               (N_("products bought"), N_("purchase date"), N_("amount paid"))),
-    "communications": (N_("Communications"), "direct",
-                       (N_("WhatsApp messages"), N_("emails"))),
-    "technical": (N_("Technical data"), "automatic",
-                  (N_("IP address"), N_("device and browser"))),
+    "contact": (
+        N_("Contact details"),
+        "direct",
+        (N_("WhatsApp number"), N_("email address"), N_("delivery address")),
+    ),
+    "orders": (
+        N_("Order history"),
+        "direct",
+        (N_("products bought"), N_("purchase date"), N_("amount paid")),
+    ),
+    "communications": (N_("Communications"), "direct", (N_("WhatsApp messages"), N_("emails"))),
+    "technical": (N_("Technical data"), "automatic", (N_("IP address"), N_("device and browser"))),
     "usage": (N_("Usage data"), "automatic", (N_("pages visited"), N_("time of visit"))),
 }
 DEFAULT_CATEGORIES: Final = ("identity", "contact", "orders", "communications", "technical")
@@ -113,9 +117,14 @@ def render_starter(answers: StarterAnswers, *, lang: str) -> str:
     environment.filters["q"] = _q
     environment.globals["tx"] = _text
     categories = [
-        {"id": key, "name": CATEGORY_CHOICES[key][0], "source": CATEGORY_CHOICES[key][1],
-         "items": CATEGORY_CHOICES[key][2]}
-        for key in CATEGORY_CHOICES if key in answers.categories
+        {
+            "id": key,
+            "name": CATEGORY_CHOICES[key][0],
+            "source": CATEGORY_CHOICES[key][1],
+            "items": CATEGORY_CHOICES[key][2],
+        }
+        for key in CATEGORY_CHOICES
+        if key in answers.categories
     ]
     chosen = {c["id"] for c in categories}
     foreign = [p for p in (answers.hosting, answers.email_provider) if p and p.country != "ID"]

@@ -30,7 +30,7 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
 class Text(BaseModel):
-    """Text in the manifest's languages. A plain string is Indonesian, the authoritative language."""
+    """Text in the manifest's languages; a plain string is Indonesian, the authoritative one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -205,7 +205,12 @@ class RetentionPeriod:
     def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
         return {
             "type": "string",
-            "examples": ["24m", "account_closed + 5y", "transaction + 10y", "until consent_withdrawn"],
+            "examples": [
+                "24m",
+                "account_closed + 5y",
+                "transaction + 10y",
+                "until consent_withdrawn",
+            ],
             "description": "A duration from collection ('24m'), a duration after an event "
             "('account_closed + 5y'), or 'until EVENT'. Events: "
             + ", ".join(e.value for e in RetentionStart),
