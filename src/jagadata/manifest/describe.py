@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Final
 
 from jagadata.i18n import N_, Np_, gettext, ngettext
-from jagadata.manifest.schema import Calendar, CookieDuration
-from jagadata.manifest.types import Duration, RetentionPeriod, RetentionStart
+from jagadata.manifest.schema import Calendar
+from jagadata.manifest.types import CookieDuration, Duration, RetentionPeriod, RetentionStart
 
 _UNITS: Final = {
     "h": Np_("{n} hour", "{n} hours"),

@@ -274,8 +274,8 @@ def _from_validation_error(
             continue  # a union reports once per member; one message is enough
         seen_union.add(path)
         value = _value_at(raw, path)
-        message, expected, hint = _describe(error, value, path, lang)
-        yield _located(path, source, lang, message=message, expected=expected, hint=hint)
+        message, expected, advice = _describe(error, value, path, lang)
+        yield _located(path, source, lang, message=message, expected=expected, hint=advice)
 
 
 def _describe(error: Any, value: Any, path: Path, lang: str) -> tuple[str, str | None, str | None]:
@@ -488,10 +488,9 @@ def check_references(raw: dict[str, Any], source: SourceMap, lang: str) -> list[
             if not isinstance(entry_id, str):
                 continue
             if entry_id in first_seen:
-                where = (*list_path, index, "id")
                 errors.append(
                     _located(
-                        where,
+                        (*list_path, index, "id"),
                         source,
                         lang,
                         message=_t(lang, "id '{id}' is used twice").format(id=entry_id),

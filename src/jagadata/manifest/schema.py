@@ -24,6 +24,8 @@ from jagadata.manifest.types import (
 )
 
 FORMAT_VERSION = 1
+LanguageCode = Literal["id", "en", "fr"]
+_ALL_LANGUAGES: tuple[LanguageCode, ...] = ("id", "en", "fr")
 
 
 class Strict(BaseModel):
@@ -523,8 +525,8 @@ class System(Strict):
 class Manifest(Strict):
     jagadata: Literal[1] = Field(description="Manifest format version.")
     organisation: Organisation
-    languages: Annotated[list[Literal["id", "en", "fr"]], Field(min_length=1)] = Field(
-        default_factory=lambda: ["id", "en", "fr"],
+    languages: Annotated[list[LanguageCode], Field(min_length=1)] = Field(
+        default_factory=lambda: list(_ALL_LANGUAGES),
         description="Languages the policy is published in; Indonesian comes first and prevails.",
     )
     policy: Policy

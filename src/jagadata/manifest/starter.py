@@ -126,7 +126,7 @@ def render_starter(answers: StarterAnswers, *, lang: str) -> str:
         for key in CATEGORY_CHOICES
         if key in answers.categories
     ]
-    chosen = {c["id"] for c in categories}
+    chosen = {str(c["id"]) for c in categories}
     foreign = [p for p in (answers.hosting, answers.email_provider) if p and p.country != "ID"]
     if answers.whatsapp:
         foreign.append(Provider("WhatsApp Business (Meta)", "US"))
@@ -136,7 +136,7 @@ def render_starter(answers: StarterAnswers, *, lang: str) -> str:
         "categories": categories,
         "has": chosen.__contains__,
         "foreign": foreign,
-        "automatic": sorted(chosen & {"technical", "usage"}),
+        "automatic": [c for c in ("technical", "usage") if c in chosen],
         "contract_categories": [c for c in ("identity", "contact", "orders") if c in chosen],
         "kept_with_account": [c for c in ("identity", "contact", "communications") if c in chosen],
         "N_": N_,

@@ -104,7 +104,8 @@ class Duration:
             hours = {"h": 1, "d": 24, "w": 168}[self.unit] * self.amount
             return moment + timedelta(hours=hours)
         months = self.amount * (12 if self.unit == "y" else 1)
-        return moment.replace(**_add_months(moment.date(), months))
+        year, month, day = _add_months(moment.date(), months)
+        return moment.replace(year=year, month=month, day=day)
 
     @classmethod
     def __get_pydantic_core_schema__(
@@ -122,12 +123,12 @@ class Duration:
         }
 
 
-def _add_months(day: date, months: int) -> dict[str, int]:
+def _add_months(day: date, months: int) -> tuple[int, int, int]:
     total = day.year * 12 + (day.month - 1) + months
     year, month = divmod(total, 12)
     month += 1
     last = calendar.monthrange(year, month)[1]
-    return {"year": year, "month": month, "day": min(day.day, last)}
+    return year, month, min(day.day, last)
 
 
 class RetentionStart(StrEnum):
