@@ -1,0 +1,1 @@
+"""Organisations (controllers) and the versions of their manifest and published policy."""

@@ -1,0 +1,109 @@
+"""Security headers on every response, and a short page instead of any traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from typing import Final
+
+from sqlalchemy.exc import OperationalError
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jagadata.db import DatabaseUnavailable
+from jagadata.web.templating import environment, language_from_scope_headers
+
+log = logging.getLogger("jagadata.web")
+
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS: Final = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    "x-frame-options": "DENY",
+}
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers above; a response that sets its own Content-Security-Policy keeps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class ErrorPageMiddleware:
+    """Any unexpected error becomes a short page with a reference id; the details go to the log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            reference = secrets.token_hex(4)
+            unavailable = isinstance(error, DatabaseUnavailable | OperationalError)
+            log.error(
+                "error %s on %s %s", reference, scope.get("method"), scope.get("path"),
+                exc_info=error,
+            )
+            if started:
+                return
+            await _send_error_page(scope, send, reference=reference, unavailable=unavailable)
+
+
+async def _send_error_page(scope: Scope, send: Send, *, reference: str, unavailable: bool) -> None:
+    headers = Headers(scope=scope)
+    lang = language_from_scope_headers(headers)
+    status = 503 if unavailable else 500
+    if scope.get("path", "").startswith("/api/"):
+        detail = "service unavailable" if unavailable else "internal error"
+        body = json.dumps({"detail": detail, "reference": reference}).encode()
+        content_type = b"application/json"
+    else:
+        page = environment(lang).get_template("error.html").render(
+            lang=lang, root=scope.get("root_path", ""), status=status, reference=reference,
+            unavailable=unavailable,
+        )
+        body = page.encode("utf-8")
+        content_type = b"text/html; charset=utf-8"
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            (b"content-type", content_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
