@@ -120,9 +120,11 @@ def list_command(lang: str | None = LangOption) -> None:
             return
         counts = service.version_counts(session=session)
         table = Table(title=_t(lang, "Organisations"))
-        for header in (_t(lang, "Slug"), _t(lang, "Name"), _t(lang, "Versions"),
-                       _t(lang, "In force"), _t(lang, "Privacy centre")):
-            table.add_column(header, overflow="fold")
+        table.add_column(_t(lang, "Slug"), no_wrap=True)
+        table.add_column(_t(lang, "Name"), overflow="fold")
+        table.add_column(_t(lang, "Versions"), justify="right")
+        table.add_column(_t(lang, "In force"), overflow="fold")
+        centres = []
         for organisation in organisations:
             current = service.current_version(session=session, organisation=organisation)
             in_force = (
@@ -131,9 +133,12 @@ def list_command(lang: str | None = LangOption) -> None:
                 if current else "-"
             )
             table.add_row(organisation.slug, escape(organisation.name),
-                          str(counts.get(organisation.id, 0)), in_force,
-                          centre_url(organisation.slug))
+                          str(counts.get(organisation.id, 0)), in_force)
+            centres.append(_t(lang, "Privacy centre of {name}: {url}").format(
+                name=escape(organisation.name), url=centre_url(organisation.slug)))
     console.print(table)
+    for line in centres:
+        console.print(line)
 
 
 @app.command("versions")

@@ -268,7 +268,7 @@ def version_counts(*, session: Session) -> dict[int, int]:
             ManifestVersion.organisation_id
         )
     )
-    return {organisation_id: count for organisation_id, count in rows.tuples()}
+    return {organisation_id: count for organisation_id, count in rows}
 
 
 def version_manifest(version: ManifestVersion) -> Manifest | None:

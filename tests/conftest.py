@@ -1,0 +1,199 @@
+"""Fixtures every test may use: a fresh database on SQLite *and* on PostgreSQL, a migrated
+session on it, manifests made from the examples, and a web app with the examples published.
+
+A test that asks for `database_url` (or anything built on it) runs once per database.
+PostgreSQL comes from JAGADATA_TEST_POSTGRES_URL (default: the local server, user postgres,
+database test); each test gets its own scratch database, dropped afterwards. If the server
+cannot be reached the PostgreSQL half is skipped, or fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import pytest
+from faker import Faker
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from jagadata.config import Settings, get_settings
+from jagadata.db import make_engine, safe_url, session_factory
+from jagadata.db.migrate import upgrade
+from jagadata.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+EXAMPLE_MANIFESTS = (EXAMPLES / "la-gelato-academy.yaml", EXAMPLES / "millealab.yaml")
+POSTGRES_URL = os.environ.get(
+    "JAGADATA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+MakeManifest = Callable[..., LoadedManifest]
+
+
+@cache
+def _postgres_problem() -> str | None:
+    """Why the test PostgreSQL cannot be used, or None; asked once per test session."""
+    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        return str(getattr(error, "orig", error)).strip().splitlines()[0]
+    finally:
+        engine.dispose()
+    return None
+
+
+def require_postgres() -> None:
+    """Skip (or, under CI=true, fail) the calling test when PostgreSQL is unreachable."""
+    problem = _postgres_problem()
+    if problem is None:
+        return
+    message = (
+        f"PostgreSQL at {safe_url(POSTGRES_URL)} cannot be used ({problem}); start it "
+        "(scripts/services) or point JAGADATA_TEST_POSTGRES_URL at a server"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@contextmanager
+def scratch_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test; dropped (even if still in use) after."""
+    require_postgres()
+    name = f"jagadata_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in a temporary directory, then a scratch PostgreSQL one."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'jagadata.sqlite3'}"
+        return
+    with scratch_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the empty database (not migrated)."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def migrated_engine(engine: Engine) -> Engine:
+    upgrade(engine)
+    return engine
+
+
+@pytest.fixture
+def session(migrated_engine: Engine) -> Iterator[Session]:
+    """A session on a database migrated to the latest revision."""
+    with session_factory(migrated_engine)() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def make_manifest() -> MakeManifest:
+    """A manifest made from La Gelato Academy's, with a generated name and the changes asked for.
+
+    make_manifest(slug="toko-x", effective=date(2026, 1, 1), languages=["id", "en"])
+    """
+    base = (EXAMPLES / "la-gelato-academy.yaml").read_text(encoding="utf-8")
+    faker = Faker("id_ID")
+
+    def make(
+        *, slug: str | None = None, effective: date | None = None,
+        languages: list[str] | None = None, name: str | None = None,
+    ) -> LoadedManifest:
+        text_ = base
+        if slug is not None:
+            text_ = text_.replace("slug: la-gelato-academy", f"slug: {slug}", 1)
+            text_ = re.sub(
+                r"^  trading_name: .*$", f"  trading_name: {json.dumps(name or faker.company())}",
+                text_, count=1, flags=re.MULTILINE,
+            )
+        if effective is not None:
+            text_ = re.sub(r"^  effective: .*$", f"  effective: {effective.isoformat()}", text_,
+                           count=1, flags=re.MULTILINE)
+        if languages is not None:
+            text_ = text_.replace("languages: [id, en, fr]", f"languages: [{', '.join(languages)}]")
+        return load_manifest_text(text_, file=f"{slug or 'la-gelato-academy'}.yaml")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def example_manifests() -> tuple[LoadedManifest, ...]:
+    """The example organisations' manifests (examples/*.yaml), loaded once."""
+    return tuple(load_manifest(path) for path in EXAMPLE_MANIFESTS if path.exists())
+
+
+@pytest.fixture
+def settings(
+    database_url: str, migrated_engine: Engine, tmp_path: Path,
+    example_manifests: tuple[LoadedManifest, ...],
+) -> Settings:
+    """Settings on a migrated database where every example organisation is published."""
+    from jagadata.orgs import service
+
+    with session_factory(migrated_engine)() as session:
+        for loaded in example_manifests:
+            service.add_organisation(session=session, loaded=loaded)
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, base_url="http://testserver"
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    from jagadata.web.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def cli_environment(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
+) -> Iterator[str]:
+    """JAGADATA_* variables pointing the command line at the test database; yields its URL."""
+    monkeypatch.setenv("JAGADATA_DATABASE_URL", database_url)
+    monkeypatch.setenv("JAGADATA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JAGADATA_BASE_URL", "http://127.0.0.1:8000")
+    monkeypatch.delenv("JAGADATA_LANG", raising=False)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
