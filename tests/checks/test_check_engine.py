@@ -72,3 +72,5 @@ def test_registry_entries_carry_title_severity_and_articles() -> None:
     assert rule.severity is Severity.ERROR
     assert [a.short for a in rule.articles] == ["20(1)", "20(2)"]
     assert rule.help_uri().endswith("#pdp001")
+    assert rule.title_in("id") == "Tujuan tanpa dasar pemrosesan"
+    assert rule.title_in("en") == rule.title

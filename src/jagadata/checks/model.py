@@ -86,6 +86,15 @@ class Rule:
     hint: str
     check: Check
 
+    def title_in(self, lang: str) -> str:
+        return _t(lang, self.title)
+
+    def description_in(self, lang: str) -> str:
+        return _t(lang, self.description)
+
+    def hint_in(self, lang: str) -> str:
+        return _t(lang, self.hint)
+
     def help_uri(self) -> str:
         return f"{RULE_DOCS_URL}#{self.code.lower()}"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from jagadata.checks import RULES
-from jagadata.checks.model import Rule, _t
+from jagadata.checks.model import Rule
 from jagadata.checks.reporters import JSON_FORMAT_VERSION, SARIF_LEVELS
 
 _INTRO = """\
@@ -66,7 +66,7 @@ A stable shape, version {JSON_FORMAT_VERSION}:
   "tool": {{"name": "jagadata", "version": "0.1.0"}},
   "file": "examples/la-gelato-academy.yaml",
   "lang": "en",
-  "summary": {{"error": 0, "warning": 7, "info": 3, "total": 10}},
+  "summary": {{"error": 0, "warning": 4, "info": 3, "total": 7}},
   "findings": [
     {{
       "code": "PDP035",
@@ -105,17 +105,17 @@ def _summary_table() -> str:
     rows = ["| code | severity | rule | articles |", "|---|---|---|---|"]
     for rule in RULES.values():
         rows.append(f"| [{rule.code}](#{rule.code.lower()}) | {rule.severity.value} | "
-                    f"{_t('en', rule.title)} | {rule.cite('en')} |")
+                    f"{rule.title_in('en')} | {rule.cite('en')} |")
     return "\n".join(rows)
 
 
 def _section(rule: Rule) -> str:
     return (
         f"### {rule.code}\n\n"
-        f"**{_t('en', rule.title)}** (`{rule.name}`), severity **{rule.severity.value}**. "
+        f"**{rule.title_in('en')}** (`{rule.name}`), severity **{rule.severity.value}**. "
         f"{rule.cite('en')}.\n\n"
-        f"What it checks: {_t('en', rule.description)}\n\n"
-        f"How to fix: {_t('en', rule.hint)}\n"
+        f"What it checks: {rule.description_in('en')}\n\n"
+        f"How to fix: {rule.hint_in('en')}\n"
     )
 
 

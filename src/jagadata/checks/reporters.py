@@ -117,9 +117,9 @@ def _descriptor(code: str, lang: str) -> dict[str, Any]:
     return {
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": {"text": _t(lang, rule.title)},
-        "fullDescription": {"text": _t(lang, rule.description)},
-        "help": {"text": _t(lang, rule.hint)},
+        "shortDescription": {"text": rule.title_in(lang)},
+        "fullDescription": {"text": rule.description_in(lang)},
+        "help": {"text": rule.hint_in(lang)},
         "helpUri": rule.help_uri(),
         "defaultConfiguration": {"level": SARIF_LEVELS[rule.severity]},
         "properties": {
