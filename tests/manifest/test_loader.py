@@ -141,3 +141,24 @@ def test_unknown_reference_lists_declared_ids_when_nothing_is_close() -> None:
     (error,) = caught.value.errors
     assert error.field_path == "transfers[0].recipient"
     assert error.hint is not None and "hostinger" in error.hint
+
+
+def test_yaml_1_2_booleans_keep_country_codes_as_text() -> None:
+    text = GELATO.read_text(encoding="utf-8").replace(
+        "  - recipient: hostinger\n    countries: [SG, LT]",
+        "  - recipient: hostinger\n    countries: [SG, NO]",
+    )
+    text = text.replace(
+        "    countries: [SG, LT]\n    categories:", "    countries: [SG, NO]\n    categories:"
+    )
+    loaded = load_manifest_text(text, file="m.yaml")
+    assert loaded.manifest.transfers[0].countries == ["SG", "NO"]
+
+
+def test_anchors_are_accepted() -> None:
+    text = GELATO.read_text(encoding="utf-8").replace(
+        "breach:\n  notify_subjects_within: 72h\n",
+        "breach: &notice\n  notify_subjects_within: 72h\n",
+    )
+    loaded = load_manifest_text(text, file="m.yaml")
+    assert str(loaded.manifest.breach.notify_subjects_within) == "72h"

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path as FsPath
 from typing import Any, Final
 
+import yaml
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from jagadata.i18n import N_, gettext
 from jagadata.manifest.errors import ManifestError, ManifestInvalid, Path, format_path
@@ -120,37 +118,97 @@ def load_manifest_text(text: str, *, file: str = "<manifest>", lang: str = "en")
 
 
 def parse_yaml(text: str, *, file: str, lang: str = "en") -> tuple[Any, SourceMap]:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        document = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ManifestInvalid(
-            [
-                ManifestError(
-                    (),
-                    _t(lang, "YAML syntax error: {problem}").format(problem=problem),
-                    hint=_yaml_hint(problem, lang),
-                    file=file,
-                    line=mark.line + 1 if mark else None,
-                    column=mark.column + 1 if mark else None,
-                )
-            ]
-        ) from None
-    except YAMLError as exc:
-        raise ManifestInvalid(
-            [
-                ManifestError(
-                    (), _t(lang, "YAML syntax error: {problem}").format(problem=str(exc)), file=file
-                )
-            ]
-        ) from None
+    """Parse YAML 1.2-style (only true/false are booleans, so country NO stays 'NO') with
+    libyaml's C parser where available, recording where each key and value was written."""
+    loader = _ManifestLoader(text)
     keys: dict[Path, Position] = {}
     values: dict[Path, Position] = {}
-    plain = _to_plain(document, (), keys, values)
+    try:
+        node = loader.get_single_node()
+        plain = None if node is None else _construct(loader, node, (), keys, values)
+    except _DuplicateKey as duplicate:
+        raise ManifestInvalid(
+            [_syntax_error(duplicate.problem, duplicate.mark, file, lang)]
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ManifestInvalid(
+            [_syntax_error(problem, exc.problem_mark or exc.context_mark, file, lang)]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ManifestInvalid([_syntax_error(str(exc), None, file, lang)]) from None
+    finally:
+        loader.dispose()
     return plain, SourceMap(file=file, keys=keys, values=values)
+
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ManifestLoader(_BaseLoader):  # type: ignore[misc]
+    """Safe loading with YAML 1.2 booleans: 'yes', 'no', 'on', 'off' stay text."""
+
+
+_ManifestLoader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+_ManifestLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, problem: str, mark: Any) -> None:
+        super().__init__(problem)
+        self.problem, self.mark = problem, mark
+
+
+def _syntax_error(problem: str, mark: Any, file: str, lang: str) -> ManifestError:
+    return ManifestError(
+        (),
+        _t(lang, "YAML syntax error: {problem}").format(problem=problem),
+        hint=_yaml_hint(problem, lang),
+        file=file,
+        line=mark.line + 1 if mark else None,
+        column=mark.column + 1 if mark else None,
+    )
+
+
+def _position(node: yaml.Node) -> Position:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _construct(
+    loader: Any,
+    node: yaml.Node,
+    path: Path,
+    keys: dict[Path, Position],
+    values: dict[Path, Position],
+) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            name = str(loader.construct_object(key_node, deep=True))
+            if name in result:
+                raise _DuplicateKey(f'found duplicate key "{name}"', key_node.start_mark)
+            child = (*path, name)
+            keys[child] = _position(key_node)
+            values[child] = _position(value_node)
+            result[name] = _construct(loader, value_node, child, keys, values)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items: list[Any] = []
+        for index, item_node in enumerate(node.value):
+            child = (*path, index)
+            keys[child] = values[child] = _position(item_node)
+            items.append(_construct(loader, item_node, child, keys, values))
+        return items
+    value = loader.construct_object(node, deep=True)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
 
 
 def _yaml_hint(problem: str, lang: str) -> str:
@@ -161,43 +219,6 @@ def _yaml_hint(problem: str, lang: str) -> str:
     if "mapping values" in problem:
         return _t(lang, "put a space after ':' and quote values that contain ': '")
     return _t(lang, "check the indentation and the quoting around this line")
-
-
-def _to_plain(
-    node: Any, path: Path, keys: dict[Path, Position], values: dict[Path, Position]
-) -> Any:
-    if isinstance(node, CommentedMap):
-        result: dict[str, Any] = {}
-        for key, value in node.items():
-            child = (*path, str(key))
-            try:
-                k_line, k_col, v_line, v_col = node.lc.data[key]
-                keys[child] = (k_line + 1, k_col + 1)
-                values[child] = (v_line + 1, v_col + 1)
-            except (KeyError, TypeError, ValueError):
-                pass
-            result[str(key)] = _to_plain(value, child, keys, values)
-        return result
-    if isinstance(node, CommentedSeq):
-        items: list[Any] = []
-        for index, value in enumerate(node):
-            child = (*path, index)
-            try:
-                line, col = node.lc.data[index]
-                values[child] = keys[child] = (line + 1, col + 1)
-            except (KeyError, TypeError, ValueError, IndexError):
-                pass
-            items.append(_to_plain(value, child, keys, values))
-        return items
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, datetime):
-        return node
-    if isinstance(node, date):
-        return node
-    if isinstance(node, bool | int | float) or node is None:
-        return node
-    return str(node)
 
 
 # --- turning pydantic's errors into ours ----------------------------------------------------
