@@ -24,7 +24,11 @@ router = APIRouter(prefix="/api/v1", tags=["policy"])
 health_router = APIRouter(tags=["operations"])
 
 OrgSlug = Annotated[
-    str, Path(pattern=ORG_SLUG_PATTERN, description="The organisation's slug, as in /o/{org}/.")
+    str,
+    Path(
+        pattern=ORG_SLUG_PATTERN, description="The organisation's slug, as in /o/{org}/.",
+        examples=["la-gelato-academy"],
+    ),
 ]
 
 
