@@ -52,7 +52,7 @@ def render_command(
     ),
 ) -> None:
     """Render the privacy policy of a manifest in one of its languages."""
-    messages = cli_language(lang)
+    messages = cli_language()
     loaded = load_or_exit(manifest, messages)
     available = loaded.manifest.languages
     if lang not in available:
