@@ -130,19 +130,30 @@ def make_manifest() -> MakeManifest:
     faker = Faker("id_ID")
 
     def make(
-        *, slug: str | None = None, effective: date | None = None,
-        languages: list[str] | None = None, name: str | None = None,
+        *,
+        slug: str | None = None,
+        effective: date | None = None,
+        languages: list[str] | None = None,
+        name: str | None = None,
     ) -> LoadedManifest:
         text_ = base
         if slug is not None:
             text_ = text_.replace("slug: la-gelato-academy", f"slug: {slug}", 1)
             text_ = re.sub(
-                r"^  trading_name: .*$", f"  trading_name: {json.dumps(name or faker.company())}",
-                text_, count=1, flags=re.MULTILINE,
+                r"^  trading_name: .*$",
+                f"  trading_name: {json.dumps(name or faker.company())}",
+                text_,
+                count=1,
+                flags=re.MULTILINE,
             )
         if effective is not None:
-            text_ = re.sub(r"^  effective: .*$", f"  effective: {effective.isoformat()}", text_,
-                           count=1, flags=re.MULTILINE)
+            text_ = re.sub(
+                r"^  effective: .*$",
+                f"  effective: {effective.isoformat()}",
+                text_,
+                count=1,
+                flags=re.MULTILINE,
+            )
         if languages is not None:
             text_ = text_.replace("languages: [id, en, fr]", f"languages: [{', '.join(languages)}]")
         return load_manifest_text(text_, file=f"{slug or 'la-gelato-academy'}.yaml")
@@ -158,7 +169,9 @@ def example_manifests() -> tuple[LoadedManifest, ...]:
 
 @pytest.fixture
 def settings(
-    database_url: str, migrated_engine: Engine, tmp_path: Path,
+    database_url: str,
+    migrated_engine: Engine,
+    tmp_path: Path,
     example_manifests: tuple[LoadedManifest, ...],
 ) -> Settings:
     """Settings on a migrated database where every example organisation is published."""

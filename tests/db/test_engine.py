@@ -36,8 +36,10 @@ def test_sqlite_connections_enforce_foreign_keys_with_wal_and_a_busy_timeout(
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("postgresql+psycopg://jaga:s3cret@db.example:5432/pdp",
-         "postgresql+psycopg://jaga:***@db.example:5432/pdp"),
+        (
+            "postgresql+psycopg://jaga:s3cret@db.example:5432/pdp",
+            "postgresql+psycopg://jaga:***@db.example:5432/pdp",
+        ),
         ("postgresql+psycopg://jaga@db.example/pdp", "postgresql+psycopg://jaga@db.example/pdp"),
         ("not a url", "<invalid database URL>"),
     ],
@@ -65,8 +67,9 @@ def test_a_directory_that_cannot_be_created_is_reported(tmp_path: Path) -> None:
 
 
 def _instants(engine: Engine) -> Table:
-    table = Table("instant", MetaData(), Column("id", Integer, primary_key=True),
-                  Column("at", UTCDateTime()))
+    table = Table(
+        "instant", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime())
+    )
     table.create(engine)
     return table
 

@@ -35,12 +35,17 @@ def test_adding_prints_the_version_and_the_privacy_centre_in_indonesian(
 ) -> None:
     result = runner.invoke(jagadata, ["org", "add", str(GELATO)])
     assert result.exit_code == 0, result.output
-    message = "Added {name} ({slug}): version {number}, in force from {date}; policy published " \
+    message = (
+        "Added {name} ({slug}): version {number}, in force from {date}; policy published "
         "in {languages}."
+    )
     assert _web("id", message) != message
     expected = _web("id", message).format(
-        name="La Gelato Academy", slug="la-gelato-academy", number=1,
-        date=long_date(date(2026, 4, 28), "id"), languages="id, en, fr",
+        name="La Gelato Academy",
+        slug="la-gelato-academy",
+        number=1,
+        date=long_date(date(2026, 4, 28), "id"),
+        languages="id, en, fr",
     )
     assert expected in result.output
     assert "http://127.0.0.1:8000/o/la-gelato-academy/" in result.output
@@ -142,7 +147,11 @@ def test_a_dead_database_gets_one_clear_sentence_without_password(
     }
     result = subprocess.run(
         [sys.executable, "-c", "from jagadata.cli import main; main()", *command],
-        env=environment, capture_output=True, text=True, timeout=60, check=False,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     output = result.stdout + result.stderr

@@ -149,10 +149,16 @@ def test_the_database_refuses_a_second_version_with_the_same_number(
     session: Session, make_manifest: MakeManifest
 ) -> None:
     published = service.add_organisation(session=session, loaded=make_manifest(slug="toko-dobel"))
-    session.add(ManifestVersion(
-        organisation_id=published.organisation.id, number=1, content_hash="0" * 64,
-        yaml_text="", effective=date(2026, 1, 1), created_at=datetime.now(UTC),
-    ))
+    session.add(
+        ManifestVersion(
+            organisation_id=published.organisation.id,
+            number=1,
+            content_hash="0" * 64,
+            yaml_text="",
+            effective=date(2026, 1, 1),
+            created_at=datetime.now(UTC),
+        )
+    )
     with pytest.raises(IntegrityError):
         session.flush()
 
@@ -162,11 +168,19 @@ def test_a_policy_cannot_belong_to_another_organisations_version(
 ) -> None:
     first = service.add_organisation(session=session, loaded=make_manifest(slug="toko-a"))
     second = service.add_organisation(session=session, loaded=make_manifest(slug="toko-b"))
-    session.add(PolicyVersion(
-        organisation_id=second.organisation.id, manifest_version_id=first.version.id,
-        lang="id", format="html", content="", document="", content_hash="0" * 64,
-        effective=date(2026, 1, 1), published_at=datetime.now(UTC),
-    ))
+    session.add(
+        PolicyVersion(
+            organisation_id=second.organisation.id,
+            manifest_version_id=first.version.id,
+            lang="id",
+            format="html",
+            content="",
+            document="",
+            content_hash="0" * 64,
+            effective=date(2026, 1, 1),
+            published_at=datetime.now(UTC),
+        )
+    )
     with pytest.raises(IntegrityError):
         session.flush()
 
@@ -196,9 +210,7 @@ def test_the_version_in_force_follows_the_effective_dates(
 
     def in_force(today: date) -> tuple[int | None, int | None]:
         current = service.current_version(session=session, organisation=organisation, today=today)
-        upcoming = service.upcoming_version(
-            session=session, organisation=organisation, today=today
-        )
+        upcoming = service.upcoming_version(session=session, organisation=organisation, today=today)
         return (current.number if current else None, upcoming.number if upcoming else None)
 
     assert in_force(date(2026, 1, 1)) == (1, 2)  # nothing in force yet: the first one is shown
@@ -225,7 +237,8 @@ def test_organisations_never_see_each_others_versions(
     assert service.get_version(session=session, organisation=two.organisation, number=2) is not None
     assert [o.slug for o in service.list_organisations(session=session)] == ["toko-x", "toko-y"]
     assert service.version_counts(session=session) == {
-        one.organisation.id: 1, two.organisation.id: 2
+        one.organisation.id: 1,
+        two.organisation.id: 2,
     }
 
 

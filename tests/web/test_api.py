@@ -18,7 +18,10 @@ def test_the_policy_in_force_defaults_to_indonesian_html(client: TestClient) -> 
     assert response.status_code == 200
     body = response.json()
     assert (body["organisation"], body["version"], body["lang"], body["format"]) == (
-        "la-gelato-academy", 1, "id", "html"
+        "la-gelato-academy",
+        1,
+        "id",
+        "html",
     )
     assert body["effective"] == date(2026, 4, 28).isoformat()
     assert body["prevailing_lang"] == "id"

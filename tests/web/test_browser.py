@@ -17,8 +17,11 @@ from jagadata.i18n import gettext
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
 ]
 
 pytestmark = [
@@ -61,8 +64,11 @@ def test_budi_reads_the_policy_in_indonesian_then_english_on_a_phone(server: str
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
         context = browser.new_context(
-            locale="id-ID", viewport={"width": 375, "height": 740}, is_mobile=True,
-            has_touch=True, device_scale_factor=2,
+            locale="id-ID",
+            viewport={"width": 375, "height": 740},
+            is_mobile=True,
+            has_touch=True,
+            device_scale_factor=2,
         )
         page = context.new_page()
         problems: list[str] = []
@@ -99,6 +105,8 @@ def test_budi_reads_the_policy_in_indonesian_then_english_on_a_phone(server: str
 
 
 def _no_horizontal_scroll(page: object) -> bool:
-    return bool(page.evaluate(  # type: ignore[attr-defined]
-        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-    ))
+    return bool(
+        page.evaluate(  # type: ignore[attr-defined]
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+    )

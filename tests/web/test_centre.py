@@ -54,8 +54,10 @@ def outline(html: str) -> Outline:
     return parser
 
 
-@pytest.mark.parametrize(("accept", "lang"), [("id-ID,id;q=0.9", "id"), ("en-GB", "en"),
-                                               ("fr-FR,fr;q=0.9,en;q=0.5", "fr")])
+@pytest.mark.parametrize(
+    ("accept", "lang"),
+    [("id-ID,id;q=0.9", "id"), ("en-GB", "en"), ("fr-FR,fr;q=0.9,en;q=0.5", "fr")],
+)
 def test_the_policy_is_shown_in_the_browsers_language(
     client: TestClient, accept: str, lang: str
 ) -> None:
@@ -112,13 +114,24 @@ def test_the_contact_block_and_the_indonesian_text_prevailing(client: TestClient
     hrefs = {a.get("href") for a in page.all("a")}
     assert "mailto:privasi@lagelatoacademy.example" in hrefs
     assert "https://wa.me/6281200000001" in hrefs
-    assert _web("en", "Translations are provided for convenience. If they differ, the "
-                "Indonesian text prevails.") in page.plain
+    assert (
+        _web(
+            "en",
+            "Translations are provided for convenience. If they differ, the "
+            "Indonesian text prevails.",
+        )
+        in page.plain
+    )
 
 
 def test_pages_need_no_script_and_carry_security_headers(client: TestClient) -> None:
-    for path in (CENTRE, CENTRE + "versions", CENTRE + "versions/1", "/o/nope/",
-                 "/static/centre.css"):
+    for path in (
+        CENTRE,
+        CENTRE + "versions",
+        CENTRE + "versions/1",
+        "/o/nope/",
+        "/static/centre.css",
+    ):
         response = client.get(path)
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert "default-src 'self'" in CONTENT_SECURITY_POLICY
@@ -156,7 +169,9 @@ def test_a_version_page_shows_that_version(client: TestClient) -> None:
     response = client.get(CENTRE + "versions/1?lang=en")
     assert response.status_code == 200
     expected = _web("en", "Version %(number)s, in force since %(date)s.") % {
-        "number": 1, "date": long_date(date(2026, 4, 28), "en")}
+        "number": 1,
+        "date": long_date(date(2026, 4, 28), "en"),
+    }
     assert expected in outline(response.text).plain
 
 
@@ -181,10 +196,18 @@ def test_an_address_without_the_final_slash_is_redirected(client: TestClient) ->
 
 @pytest.mark.parametrize(
     "path",
-    ["/o/tidak-ada/", "/o/tidak-ada/versions", "/o/la-gelato-academy/versions/99",
-     "/o/la-gelato-academy/versions/abc", "/o/la-gelato-academy/versions/0",
-     "/o/la-gelato-academy/versions/99999999999999999999", "/o/NOT%20A%20SLUG/",
-     "/o/%00/", "/o/la-gelato-academy/policy.md?version=7", "/nowhere"],
+    [
+        "/o/tidak-ada/",
+        "/o/tidak-ada/versions",
+        "/o/la-gelato-academy/versions/99",
+        "/o/la-gelato-academy/versions/abc",
+        "/o/la-gelato-academy/versions/0",
+        "/o/la-gelato-academy/versions/99999999999999999999",
+        "/o/NOT%20A%20SLUG/",
+        "/o/%00/",
+        "/o/la-gelato-academy/policy.md?version=7",
+        "/nowhere",
+    ],
 )
 def test_every_missing_page_is_the_same_404_in_the_visitors_language(
     client: TestClient, path: str

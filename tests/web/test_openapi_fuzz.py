@@ -29,8 +29,9 @@ def test_no_request_breaks_the_api(
             strategies += [operation.as_strategy(path_parameters={"org": s}) for s in published]
 
         @given(case=st.one_of(strategies))
-        @settings(max_examples=80, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def call(case: schemathesis.Case) -> None:
             case.call_and_validate()
 

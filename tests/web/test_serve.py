@@ -28,21 +28,31 @@ def _free_port() -> int:
 @pytest.fixture
 def environment(database_url: str, tmp_path: Path) -> dict[str, str]:
     return {
-        **os.environ, "JAGADATA_DATABASE_URL": database_url, "JAGADATA_DATA_DIR": str(tmp_path),
-        "JAGADATA_LANG": "en", "PYTHONUNBUFFERED": "1",
+        **os.environ,
+        "JAGADATA_DATABASE_URL": database_url,
+        "JAGADATA_DATA_DIR": str(tmp_path),
+        "JAGADATA_LANG": "en",
+        "PYTHONUNBUFFERED": "1",
     }
 
 
 def test_serve_prints_the_privacy_centres_and_serves_them(environment: dict[str, str]) -> None:
     added = subprocess.run(
         [*JAGADATA, "org", "add", str(ROOT / "examples" / "la-gelato-academy.yaml")],
-        env=environment, capture_output=True, text=True, timeout=120, check=False,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert added.returncode == 0, added.stdout + added.stderr
     port = _free_port()
     server = subprocess.Popen(
-        [*JAGADATA, "serve", "--port", str(port)], env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [*JAGADATA, "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     centre = f"http://127.0.0.1:{port}/o/la-gelato-academy/"
     try:
@@ -71,8 +81,12 @@ def test_a_port_in_use_is_explained(environment: dict[str, str]) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [*JAGADATA, "serve", "--port", str(port)], env=environment,
-            capture_output=True, text=True, timeout=120, check=False,
+            [*JAGADATA, "serve", "--port", str(port)],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
     assert result.returncode == 2
     assert f"Port {port} on 127.0.0.1 is already in use." in result.stderr

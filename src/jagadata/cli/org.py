@@ -51,8 +51,10 @@ def add_command(
             if not or_update:
                 fail(
                     _t(lang, "The organisation {slug} already exists.").format(slug=slug),
-                    hint=_t(lang, "To publish a new version of its manifest, run: "
-                            "jagadata org update {path}").format(path=manifest),
+                    hint=_t(
+                        lang,
+                        "To publish a new version of its manifest, run: jagadata org update {path}",
+                    ).format(path=manifest),
                 )
             publication = _update(session, loaded, manifest, lang)
     _report(publication, lang)
@@ -68,9 +70,7 @@ def update_command(manifest: Path = ManifestArgument, lang: str | None = LangOpt
     _report(publication, lang)
 
 
-def _update(
-    session: Session, loaded: LoadedManifest, manifest: Path, lang: str
-) -> Publication:
+def _update(session: Session, loaded: LoadedManifest, manifest: Path, lang: str) -> Publication:
     slug = loaded.manifest.organisation.slug
     try:
         return service.update_organisation(session=session, loaded=loaded)
@@ -81,10 +81,14 @@ def _update(
         )
     except service.ManifestAlreadyPublished as earlier:
         fail(
-            _t(lang, "This manifest is identical to version {number} of {slug}, published "
-               "earlier.").format(number=earlier.number, slug=slug),
-            hint=_t(lang, "To return to that text, publish it as a new version with a new "
-                    "effective date (policy.effective)."),
+            _t(
+                lang, "This manifest is identical to version {number} of {slug}, published earlier."
+            ).format(number=earlier.number, slug=slug),
+            hint=_t(
+                lang,
+                "To return to that text, publish it as a new version with a new "
+                "effective date (policy.effective).",
+            ),
         )
 
 
@@ -92,19 +96,31 @@ def _report(publication: Publication, lang: str) -> None:
     organisation, version = publication.organisation, publication.version
     languages = ", ".join(sorted({p.lang for p in publication.policies}, key="idenfr".find))
     values = {
-        "name": escape(organisation.name), "slug": organisation.slug, "number": version.number,
-        "date": long_date(version.effective, lang), "languages": languages,
+        "name": escape(organisation.name),
+        "slug": organisation.slug,
+        "number": version.number,
+        "date": long_date(version.effective, lang),
+        "languages": languages,
     }
     if publication.outcome is Outcome.UNCHANGED:
-        console.print(_t(lang, "{slug}: the manifest is unchanged (version {number}); nothing "
-                         "was published.").format(**values))
+        console.print(
+            _t(
+                lang, "{slug}: the manifest is unchanged (version {number}); nothing was published."
+            ).format(**values)
+        )
         return
     if publication.outcome is Outcome.ADDED:
-        message = _t(lang, "Added {name} ({slug}): version {number}, in force from {date}; "
-                     "policy published in {languages}.")
+        message = _t(
+            lang,
+            "Added {name} ({slug}): version {number}, in force from {date}; "
+            "policy published in {languages}.",
+        )
     else:
-        message = _t(lang, "Published version {number} of {slug}, in force from {date}; policy "
-                     "published in {languages}.")
+        message = _t(
+            lang,
+            "Published version {number} of {slug}, in force from {date}; policy "
+            "published in {languages}.",
+        )
     console.print("[green]" + message.format(**values) + "[/green]")
     console.print(_t(lang, "Privacy centre: {url}").format(url=centre_url(organisation.slug)))
 
@@ -129,37 +145,56 @@ def list_command(lang: str | None = LangOption) -> None:
             current = service.current_version(session=session, organisation=organisation)
             in_force = (
                 _t(lang, "version {number} since {date}").format(
-                    number=current.number, date=long_date(current.effective, lang))
-                if current else "-"
+                    number=current.number, date=long_date(current.effective, lang)
+                )
+                if current
+                else "-"
             )
-            table.add_row(organisation.slug, escape(organisation.name),
-                          str(counts.get(organisation.id, 0)), in_force)
-            centres.append(_t(lang, "Privacy centre of {name}: {url}").format(
-                name=escape(organisation.name), url=centre_url(organisation.slug)))
+            table.add_row(
+                organisation.slug,
+                escape(organisation.name),
+                str(counts.get(organisation.id, 0)),
+                in_force,
+            )
+            centres.append(
+                _t(lang, "Privacy centre of {name}: {url}").format(
+                    name=escape(organisation.name), url=centre_url(organisation.slug)
+                )
+            )
     console.print(table)
     for line in centres:
         console.print(line)
 
 
 @app.command("versions")
-def versions_command(slug: str = typer.Argument(..., help="The organisation's slug."),
-                     lang: str | None = LangOption) -> None:
+def versions_command(
+    slug: str = typer.Argument(..., help="The organisation's slug."), lang: str | None = LangOption
+) -> None:
     """List every published version of an organisation's manifest, newest first."""
     lang = cli_language(lang)
     with migrated_session(lang) as session:
         organisation = service.get_organisation(session=session, slug=slug)
         if organisation is None:
-            fail(_t(lang, "There is no organisation {slug}.").format(slug=slug),
-                 hint=_t(lang, "See the registered ones with: jagadata org list"))
+            fail(
+                _t(lang, "There is no organisation {slug}.").format(slug=slug),
+                hint=_t(lang, "See the registered ones with: jagadata org list"),
+            )
         current = service.current_version(session=session, organisation=organisation)
         table = Table(title=escape(organisation.name))
-        for header in (_t(lang, "Version"), _t(lang, "Effective"), _t(lang, "Published"),
-                       _t(lang, "Manifest SHA-256")):
+        for header in (
+            _t(lang, "Version"),
+            _t(lang, "Effective"),
+            _t(lang, "Published"),
+            _t(lang, "Manifest SHA-256"),
+        ):
             table.add_column(header, overflow="fold")
         for version in service.policy_history(session=session, organisation=organisation):
             marker = " *" if current and version.number == current.number else ""
-            table.add_row(f"{version.number}{marker}", long_date(version.effective, lang),
-                          long_date(service.today_in_indonesia(version.created_at), lang),
-                          version.content_hash[:16])
+            table.add_row(
+                f"{version.number}{marker}",
+                long_date(version.effective, lang),
+                long_date(service.today_in_indonesia(version.created_at), lang),
+                version.content_hash[:16],
+            )
     console.print(table)
     console.print(_t(lang, "* the version in force today"))

@@ -39,8 +39,10 @@ def serve_command(
     if not _port_is_free(host, port):
         fail(
             _t(lang, "Port {port} on {host} is already in use.").format(port=port, host=host),
-            hint=_t(lang, "Stop the other program, or choose another port: "
-                    "jagadata serve --port {other}").format(other=port + 1),
+            hint=_t(
+                lang,
+                "Stop the other program, or choose another port: jagadata serve --port {other}",
+            ).format(other=port + 1),
         )
     address = f"http://{_display_host(host)}:{port}"
     console.print(_t(lang, "jagadata is running at {address}").format(address=address))
@@ -51,8 +53,13 @@ def serve_command(
         console.print(_t(lang, "No organisation yet. Add one with: jagadata org add MANIFEST"))
     console.print(_t(lang, "Press Ctrl+C to stop."))
     uvicorn.run(
-        "jagadata.web.app:create_app", factory=True, host=host, port=port, reload=reload,
-        server_header=False, log_level="info",
+        "jagadata.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        server_header=False,
+        log_level="info",
     )
 
 

@@ -68,7 +68,9 @@ def new_revision(message: str) -> Path:
             upgrade(engine)
             with engine.begin() as connection:
                 written = command.revision(
-                    alembic_config(connection), message=message, autogenerate=True,
+                    alembic_config(connection),
+                    message=message,
+                    autogenerate=True,
                     rev_id=f"{number:04d}",
                 )
         finally:

@@ -51,9 +51,7 @@ class ManifestVersion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT")
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     number: Mapped[int]
     content_hash: Mapped[str] = mapped_column(String(64))
     yaml_text: Mapped[str] = mapped_column(Text())
@@ -87,9 +85,7 @@ class PolicyVersion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT")
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     manifest_version_id: Mapped[int]
     lang: Mapped[str] = mapped_column(String(5))
     format: Mapped[str] = mapped_column(String(4))

@@ -127,13 +127,21 @@ def update_organisation(
 
 
 def _publish(
-    session: Session, organisation: Organisation, loaded: LoadedManifest, *, number: int,
+    session: Session,
+    organisation: Organisation,
+    loaded: LoadedManifest,
+    *,
+    number: int,
     now: datetime,
 ) -> tuple[ManifestVersion, tuple[PolicyVersion, ...]]:
     manifest = loaded.manifest
     version = ManifestVersion(
-        organisation_id=organisation.id, number=number, content_hash=loaded.content_hash,
-        yaml_text=loaded.text, effective=manifest.policy.effective, created_at=now,
+        organisation_id=organisation.id,
+        number=number,
+        content_hash=loaded.content_hash,
+        yaml_text=loaded.text,
+        effective=manifest.policy.effective,
+        created_at=now,
     )
     session.add(version)
     session.flush()
@@ -142,12 +150,19 @@ def _publish(
         for fmt in POLICY_FORMATS:
             document = render_policy(manifest, lang=lang, fmt=fmt, standalone=True)
             fragment = render_policy(manifest, lang=lang, fmt=fmt, standalone=False)
-            policies.append(PolicyVersion(
-                organisation_id=organisation.id, manifest_version_id=version.id, lang=lang,
-                format=fmt, content=fragment, document=document,
-                content_hash=hashlib.sha256(document.encode("utf-8")).hexdigest(),
-                effective=manifest.policy.effective, published_at=now,
-            ))
+            policies.append(
+                PolicyVersion(
+                    organisation_id=organisation.id,
+                    manifest_version_id=version.id,
+                    lang=lang,
+                    format=fmt,
+                    content=fragment,
+                    document=document,
+                    content_hash=hashlib.sha256(document.encode("utf-8")).hexdigest(),
+                    effective=manifest.policy.effective,
+                    published_at=now,
+                )
+            )
     session.add_all(policies)
     session.flush()
     return version, tuple(policies)
@@ -187,8 +202,9 @@ def current_version(
     today = today or today_in_indonesia()
     in_force = session.scalars(
         select(ManifestVersion)
-        .where(ManifestVersion.organisation_id == organisation.id,
-               ManifestVersion.effective <= today)
+        .where(
+            ManifestVersion.organisation_id == organisation.id, ManifestVersion.effective <= today
+        )
         .order_by(ManifestVersion.number.desc())
         .limit(1)
     ).first()
@@ -212,15 +228,22 @@ def upcoming_version(
         return None
     return session.scalars(
         select(ManifestVersion)
-        .where(ManifestVersion.organisation_id == organisation.id,
-               ManifestVersion.number > current.number, ManifestVersion.effective > today)
+        .where(
+            ManifestVersion.organisation_id == organisation.id,
+            ManifestVersion.number > current.number,
+            ManifestVersion.effective > today,
+        )
         .order_by(ManifestVersion.number.desc())
         .limit(1)
     ).first()
 
 
 def current_policy(
-    *, session: Session, organisation: Organisation, lang: str, fmt: PolicyFormat = "html",
+    *,
+    session: Session,
+    organisation: Organisation,
+    lang: str,
+    fmt: PolicyFormat = "html",
     today: date | None = None,
 ) -> PolicyVersion | None:
     """The policy in force today in `lang` and `fmt`; None if it was not published in `lang`."""
@@ -243,12 +266,14 @@ def version_policy(
 
 def version_languages(*, session: Session, version: ManifestVersion) -> list[str]:
     """Languages the version's policy was published in, Indonesian first."""
-    published = set(session.scalars(
-        select(PolicyVersion.lang).where(
-            PolicyVersion.organisation_id == version.organisation_id,
-            PolicyVersion.manifest_version_id == version.id,
+    published = set(
+        session.scalars(
+            select(PolicyVersion.lang).where(
+                PolicyVersion.organisation_id == version.organisation_id,
+                PolicyVersion.manifest_version_id == version.id,
+            )
         )
-    ))
+    )
     return [lang for lang in POLICY_LANGUAGES if lang in published]
 
 

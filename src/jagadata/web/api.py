@@ -26,7 +26,8 @@ health_router = APIRouter(tags=["operations"])
 OrgSlug = Annotated[
     str,
     Path(
-        pattern=ORG_SLUG_PATTERN, description="The organisation's slug, as in /o/{org}/.",
+        pattern=ORG_SLUG_PATTERN,
+        description="The organisation's slug, as in /o/{org}/.",
         examples=["la-gelato-academy"],
     ),
 ]
@@ -74,13 +75,17 @@ def get_policy(
         session=session, version=manifest_version, lang=lang, fmt=format
     )
     if policy is None:
-        raise _not_found(
-            request, N_("This policy version was not published in that language.")
-        )
+        raise _not_found(request, N_("This policy version was not published in that language."))
     return PolicyVersionPublic(
-        organisation=organisation.slug, version=manifest_version.number, lang=lang,
-        format=format, effective=policy.effective, published_at=policy.published_at,
-        content_hash=policy.content_hash, document=policy.document, fragment=policy.content,
+        organisation=organisation.slug,
+        version=manifest_version.number,
+        lang=lang,
+        format=format,
+        effective=policy.effective,
+        published_at=policy.published_at,
+        content_hash=policy.content_hash,
+        document=policy.document,
+        fragment=policy.content,
     )
 
 

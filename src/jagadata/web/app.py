@@ -85,7 +85,10 @@ def _error_page(
     lang = choose_language(request)
     template = "not_found.html" if status_code == 404 else "error.html"
     return render_page(
-        request, template, lang=lang, status_code=status_code,
+        request,
+        template,
+        lang=lang,
+        status_code=status_code,
         context={"status": status_code, "reference": None, "unavailable": False},
         headers={"cache-control": "no-store", **(headers or {})},
     )

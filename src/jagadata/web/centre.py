@@ -37,16 +37,15 @@ VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_VERSION)]
 
 @dataclass(frozen=True)
 class Contact:
-    """How to reach the controller, from the manifest the shown version was published from."""
+    """How to reach the controller quickly, from the manifest of the version shown; the policy
+    itself names the controller in full."""
 
     legal_name: str
     trading_name: str | None
-    address: str
     email: str
     whatsapp: str | None
     whatsapp_link: str | None
     phone: str | None
-    website: str | None
     dpo_name: str | None
     dpo_email: str | None
 
@@ -54,12 +53,13 @@ class Contact:
     def of(cls, manifest: Manifest) -> Contact:
         org = manifest.organisation
         digits = re.sub(r"\D", "", org.whatsapp or "")
-        website = org.website if (org.website or "").startswith(("https://", "http://")) else None
         return cls(
-            legal_name=org.name, trading_name=org.trading_name, address=org.address,
-            email=str(org.email), whatsapp=org.whatsapp,
-            whatsapp_link=f"https://wa.me/{digits}" if digits else None, phone=org.phone,
-            website=website,
+            legal_name=org.name,
+            trading_name=org.trading_name,
+            email=str(org.email),
+            whatsapp=org.whatsapp,
+            whatsapp_link=f"https://wa.me/{digits}" if digits else None,
+            phone=org.phone,
             dpo_name=org.dpo.name if org.dpo else None,
             dpo_email=str(org.dpo.email) if org.dpo else None,
         )
@@ -96,12 +96,21 @@ def versions_page(org: str, request: Request, session: SessionDep) -> Response:
     lang = choose_language(request, service.version_languages(session=session, version=current))
     today = service.today_in_indonesia()
     versions = service.policy_history(session=session, organisation=organisation)
-    response = render_page(request, "versions.html", lang=lang, context={
-        "organisation": organisation, "centre_url": _centre_url(request, organisation),
-        "versions": versions, "current": current, "today": today,
-        "published_on": {v.number: service.today_in_indonesia(v.created_at) for v in versions},
-        "languages": service.version_languages(session=session, version=current),
-    }, headers={"vary": "Accept-Language, Cookie"})
+    response = render_page(
+        request,
+        "versions.html",
+        lang=lang,
+        context={
+            "organisation": organisation,
+            "centre_url": _centre_url(request, organisation),
+            "versions": versions,
+            "current": current,
+            "today": today,
+            "published_on": {v.number: service.today_in_indonesia(v.created_at) for v in versions},
+            "languages": service.version_languages(session=session, version=current),
+        },
+        headers={"vary": "Accept-Language, Cookie"},
+    )
     _remember_language(request, response, lang)
     return response
 
@@ -169,7 +178,10 @@ def _policy_page(
         "contact": Contact.of(manifest) if manifest else None,
     }
     response = render_page(
-        request, "centre.html", lang=lang, context=context,
+        request,
+        "centre.html",
+        lang=lang,
+        context=context,
         headers={"vary": "Accept-Language, Cookie"},
     )
     _remember_language(request, response, lang)
@@ -185,6 +197,10 @@ def _remember_language(request: Request, response: Response, lang: str) -> None:
     asked = known_language(request.query_params.get("lang"), (lang,))
     if asked and request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(
-            LANG_COOKIE, lang, max_age=LANG_COOKIE_MAX_AGE, httponly=True, samesite="lax",
+            LANG_COOKIE,
+            lang,
+            max_age=LANG_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
             secure=request.url.scheme == "https",
         )

@@ -74,7 +74,10 @@ class ErrorPageMiddleware:
             reference = secrets.token_hex(4)
             unavailable = isinstance(error, DatabaseUnavailable | OperationalError)
             log.error(
-                "error %s on %s %s", reference, scope.get("method"), scope.get("path"),
+                "error %s on %s %s",
+                reference,
+                scope.get("method"),
+                scope.get("path"),
                 exc_info=error,
             )
             if started:
@@ -91,19 +94,28 @@ async def _send_error_page(scope: Scope, send: Send, *, reference: str, unavaila
         body = json.dumps({"detail": detail, "reference": reference}).encode()
         content_type = b"application/json"
     else:
-        page = environment(lang).get_template("error.html").render(
-            lang=lang, root=scope.get("root_path", ""), status=status, reference=reference,
-            unavailable=unavailable,
+        page = (
+            environment(lang)
+            .get_template("error.html")
+            .render(
+                lang=lang,
+                root=scope.get("root_path", ""),
+                status=status,
+                reference=reference,
+                unavailable=unavailable,
+            )
         )
         body = page.encode("utf-8")
         content_type = b"text/html; charset=utf-8"
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", content_type),
-            (b"content-length", str(len(body)).encode()),
-            (b"cache-control", b"no-store"),
-        ],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

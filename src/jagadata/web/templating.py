@@ -71,10 +71,17 @@ def environment(lang: str) -> Environment:
 
 
 def render_page(
-    connection: HTTPConnection, template: str, *, lang: str, status_code: int = 200,
-    context: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+    connection: HTTPConnection,
+    template: str,
+    *,
+    lang: str,
+    status_code: int = 200,
+    context: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    page = environment(lang).get_template(template).render(
-        lang=lang, root=connection.scope.get("root_path", ""), **(context or {})
+    page = (
+        environment(lang)
+        .get_template(template)
+        .render(lang=lang, root=connection.scope.get("root_path", ""), **(context or {}))
     )
     return HTMLResponse(page, status_code=status_code, headers=dict(headers or {}))

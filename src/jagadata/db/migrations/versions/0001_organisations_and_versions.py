@@ -39,12 +39,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("number >= 1", name=op.f("ck_manifest_version_number_positive")),
         sa.ForeignKeyConstraint(
-            ["organisation_id"], ["organisation.id"],
-            name=op.f("fk_manifest_version_organisation_id_organisation"), ondelete="RESTRICT",
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_manifest_version_organisation_id_organisation"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_manifest_version")),
         sa.UniqueConstraint(
-            "organisation_id", "content_hash",
+            "organisation_id",
+            "content_hash",
             name=op.f("uq_manifest_version_organisation_id_content_hash"),
         ),
         sa.UniqueConstraint(
@@ -71,15 +74,20 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["organisation_id", "manifest_version_id"],
             ["manifest_version.organisation_id", "manifest_version.id"],
-            name="fk_policy_version_manifest_version", ondelete="RESTRICT",
+            name="fk_policy_version_manifest_version",
+            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
-            ["organisation_id"], ["organisation.id"],
-            name=op.f("fk_policy_version_organisation_id_organisation"), ondelete="RESTRICT",
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_policy_version_organisation_id_organisation"),
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policy_version")),
         sa.UniqueConstraint(
-            "manifest_version_id", "lang", "format",
+            "manifest_version_id",
+            "lang",
+            "format",
             name=op.f("uq_policy_version_manifest_version_id_lang_format"),
         ),
     )
