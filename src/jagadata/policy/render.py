@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from importlib import resources
 from typing import Any, Final, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -66,6 +67,11 @@ def render_policy(
     if fmt == "md":
         return html_to_markdown(html)
     return html
+
+
+def policy_stylesheet() -> str:
+    """The stylesheet the standalone page embeds; the web app serves it as a file for fragments."""
+    return resources.files("jagadata.policy").joinpath("templates/policy.css").read_text("utf-8")
 
 
 @cache
