@@ -89,3 +89,12 @@ def test_healthz_is_ok_on_a_migrated_database(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_error_page_follows_the_visitors_chosen_language(app: FastAPI) -> None:
+    with TestClient(_failing(app)) as client:
+        client.cookies.set("lang", "fr")
+        response = client.get("/boom/", headers={"accept-language": "id"})
+    assert response.status_code == 500
+    assert '<html lang="fr">' in response.text
+    assert _web("fr", "Something went wrong") in response.text

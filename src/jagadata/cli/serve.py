@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import typer
 import uvicorn
 from rich.markup import escape
 
+import jagadata
 from jagadata.cli.common import LangOption, cli_language, console, fail
 from jagadata.config import get_settings
 from jagadata.db.commands import migrated_session
@@ -59,6 +61,7 @@ def serve_command(
         port=port,
         reload=reload,
         server_header=False,
+        reload_dirs=[str(Path(jagadata.__file__).parent)] if reload else None,
         log_level="info",
     )
 

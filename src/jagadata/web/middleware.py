@@ -8,11 +8,12 @@ import secrets
 from typing import Final
 
 from sqlalchemy.exc import OperationalError
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jagadata.db import DatabaseUnavailable
-from jagadata.web.templating import environment, language_from_scope_headers
+from jagadata.web.templating import choose_language, environment
 
 log = logging.getLogger("jagadata.web")
 
@@ -86,8 +87,7 @@ class ErrorPageMiddleware:
 
 
 async def _send_error_page(scope: Scope, send: Send, *, reference: str, unavailable: bool) -> None:
-    headers = Headers(scope=scope)
-    lang = language_from_scope_headers(headers)
+    lang = choose_language(HTTPConnection(scope))
     status = 503 if unavailable else 500
     if scope.get("path", "").startswith("/api/"):
         detail = "service unavailable" if unavailable else "internal error"

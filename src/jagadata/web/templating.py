@@ -45,11 +45,6 @@ def choose_language(connection: HTTPConnection, offered: Iterable[str] = LANGUAG
     return negotiate(connection.headers.get("accept-language"), offered)
 
 
-def language_from_scope_headers(headers: Mapping[str, str]) -> str:
-    """The visitor's language when nothing but the request headers is known (error pages)."""
-    return negotiate(headers.get("accept-language"))
-
-
 def long_date(value: date, lang: str) -> str:
     return format_date(value, format="long", locale=lang)
 
