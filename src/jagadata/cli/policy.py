@@ -106,7 +106,8 @@ def diff_text(diff: PolicyDiff, lang: str) -> str:
     ordered = sorted(diff.changes, key=lambda change: not change.material)
     for change in ordered:
         mark = _t(lang, "MATERIAL") if change.material else _t(lang, "minor")
-        lines.append(f"{mark:<9} {change.describe(lang)} ({change.article.cite(lang)})")
+        sentence = change.describe(lang).rstrip(".")
+        lines.append(f"{mark:<9} {sentence} ({change.article.cite(lang)}).")
     material = len(diff.material)
     lines.append("")
     if material:
