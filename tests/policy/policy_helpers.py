@@ -52,7 +52,8 @@ def visible_text(document: str) -> str:
 
 
 def markdown_to_html(text: str) -> str:
-    return MarkdownIt("commonmark").enable("table").render(text)
+    rendered: str = MarkdownIt("commonmark").enable("table").render(text)
+    return rendered
 
 
 def reader_text(document: str, fmt: str) -> str:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _messages_in_english(monkeypatch: pytest.MonkeyPatch) -> None:
+def _messages_in_english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("JAGADATA_LANG", "en")
     get_settings.cache_clear()
     yield

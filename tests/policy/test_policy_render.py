@@ -13,7 +13,7 @@ from policy_helpers import EXAMPLE_FILES, LANGUAGES, markdown_to_html, reader_te
 from jagadata.i18n import LOCALE_DIR
 from jagadata.manifest import load_manifest
 from jagadata.manifest.schema import Manifest
-from jagadata.policy.render import SECTION_IDS, SECTIONS, render_policy
+from jagadata.policy.render import SECTION_IDS, SECTIONS, PolicyFormat, render_policy
 
 CASES = [(path, lang) for path in EXAMPLE_FILES for lang in LANGUAGES]
 IDS = [f"{path.stem}-{lang}" for path, lang in CASES]
@@ -58,7 +58,7 @@ def _names(manifest: Manifest, lang: str) -> list[str]:
 
 @pytest.mark.parametrize("fmt", ["html", "md"])
 @pytest.mark.parametrize(("path", "lang"), CASES, ids=IDS)
-def test_every_manifest_entry_is_named(path: Path, lang: str, fmt: str) -> None:
+def test_every_manifest_entry_is_named(path: Path, lang: str, fmt: PolicyFormat) -> None:
     manifest = _manifest(path)
     text = reader_text(render_policy(manifest, lang=lang, fmt=fmt), fmt)
     missing = [name for name in _names(manifest, lang) if " ".join(name.split()) not in text]
@@ -90,7 +90,7 @@ FRAGMENTS = _translated_fragments()
 @pytest.mark.parametrize(
     ("path", "lang"), [(p, lang) for p in EXAMPLE_FILES for lang in ("id", "fr")]
 )
-def test_no_english_sentence_is_left_untranslated(path: Path, lang: str, fmt: str) -> None:
+def test_no_english_sentence_is_left_untranslated(path: Path, lang: str, fmt: PolicyFormat) -> None:
     text = reader_text(render_policy(_manifest(path), lang=lang, fmt=fmt), fmt)
     assert FRAGMENTS[lang]
     leftovers = [piece for piece in FRAGMENTS[lang] if piece in text]
@@ -101,7 +101,7 @@ def test_no_english_sentence_is_left_untranslated(path: Path, lang: str, fmt: st
 
 @pytest.mark.parametrize("fmt", ["html", "md"])
 @pytest.mark.parametrize(("path", "lang"), CASES, ids=IDS)
-def test_rendering_is_deterministic(path: Path, lang: str, fmt: str) -> None:
+def test_rendering_is_deterministic(path: Path, lang: str, fmt: PolicyFormat) -> None:
     first = render_policy(_manifest(path), lang=lang, fmt=fmt)
     second = render_policy(_manifest(path), lang=lang, fmt=fmt)
     assert first.encode() == second.encode()

@@ -23,7 +23,8 @@ from jagadata.cli.common import (
     load_or_exit,
 )
 from jagadata.i18n import LANGUAGES
-from jagadata.policy.diff import NOTICE, PolicyDiff, diff_manifests
+from jagadata.policy.changes import NOTICE, PolicyDiff
+from jagadata.policy.diff import diff_manifests
 from jagadata.policy.labels import _t
 from jagadata.policy.render import render_policy
 

@@ -45,7 +45,7 @@ class Countries:
 class Names:
     """Several manifest names (Text or plain), joined in the reader's language."""
 
-    items: tuple[Text | str, ...]
+    items: tuple[Text | str | Label, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,14 @@ from typing import Any
 
 from jagadata.i18n import N_
 from jagadata.law.articles import Article, art
-from jagadata.law.facts import RIGHTS, SPECIFIC_TYPES, TRANSFER_BASES, LegalBasis, Right
+from jagadata.law.facts import (
+    RIGHTS,
+    SPECIFIC_TYPES,
+    TRANSFER_BASES,
+    LegalBasis,
+    Right,
+    TransferBasis,
+)
 from jagadata.manifest.commitments import acknowledgement_deadline, fulfilment_deadline
 from jagadata.manifest.schema import (
     Calendar,
@@ -21,7 +28,6 @@ from jagadata.manifest.schema import (
     RecipientRole,
     Safeguard,
     Sensitivity,
-    TransferBasis,
 )
 from jagadata.manifest.types import CookieDuration, Duration, RetentionPeriod, Text
 from jagadata.policy import labels
@@ -36,6 +42,8 @@ from jagadata.policy.changes import (
     PolicyDiff,
 )
 from jagadata.policy.context import cookie_choice
+
+__all__ = ["NOTICE", "PolicyChange", "PolicyDiff", "diff_manifests", "requires_fresh_consent"]
 
 
 def requires_fresh_consent(diff: PolicyDiff, purpose_id: str) -> bool:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import urljoin
 
 from babel import Locale
@@ -43,8 +43,10 @@ class Words:
 
     lang: str
 
-    def join(self, items: list[str] | tuple[str, ...], style: str = "standard") -> str:
-        """'A, B and C'; 'A; B and C; D' when an item has its own comma or conjunction."""
+    def join(
+        self, items: list[str] | tuple[str, ...], style: Literal["standard", "or"] = "standard"
+    ) -> str:
+        """'A, B and C'; joined with semicolons when an item has its own comma or conjunction."""
         items = [item for item in items if item]
         if not items:
             return ""
