@@ -131,6 +131,7 @@ def test_pages_need_no_script_and_carry_security_headers(client: TestClient) -> 
         CENTRE + "versions/1",
         "/o/nope/",
         "/static/centre.css",
+        "/static/policy.css",
     ):
         response = client.get(path)
         assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
@@ -150,7 +151,8 @@ def test_pages_are_made_for_a_phone_and_for_assistive_technology(client: TestCli
     viewports = [m for m in page.all("meta") if m.get("name") == "viewport"]
     assert viewports and "width=device-width" in (viewports[0].get("content") or "")
     assert len(page.all("main")) == 1
-    assert page.all("link")[0].get("href") == "/static/centre.css"
+    stylesheets = {link.get("href") for link in page.all("link") if link.get("rel") == "stylesheet"}
+    assert stylesheets == {"/static/centre.css", "/static/policy.css"}
     skip = [a for a in page.all("a") if a.get("href") == "#main"]
     assert skip, "a link lets keyboard users skip to the content"
 

@@ -86,6 +86,7 @@ def test_budi_reads_the_policy_in_indonesian_then_english_on_a_phone(server: str
         assert page.get_by_text(_web("id", "Privacy centre"), exact=True).is_visible()
         assert page.locator("article[lang=id] h1").count() == 1
         assert _no_horizontal_scroll(page)
+        assert _tables_needing_sideways_scroll(page) == []
 
         page.get_by_role("navigation", name=_web("id", "Language")).get_by_role(
             "link", name="English"
@@ -108,5 +109,16 @@ def _no_horizontal_scroll(page: object) -> bool:
     return bool(
         page.evaluate(  # type: ignore[attr-defined]
             "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+    )
+
+
+def _tables_needing_sideways_scroll(page: object) -> list[str]:
+    """Policy tables wider than their box: readable only by scrolling sideways inside them."""
+    return list(
+        page.evaluate(  # type: ignore[attr-defined]
+            "Array.from(document.querySelectorAll('.policy table'))"
+            ".filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)"
+            ".map(t => t.id || (t.caption && t.caption.textContent) || '?')"
         )
     )

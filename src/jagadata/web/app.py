@@ -21,6 +21,7 @@ from jagadata import __version__
 from jagadata.config import Settings, get_settings
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision
+from jagadata.policy.render import policy_stylesheet
 from jagadata.web import api, centre
 from jagadata.web.middleware import ErrorPageMiddleware, SecurityHeadersMiddleware
 from jagadata.web.templating import choose_language, render_page
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.head_revision = head_revision()
     app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_api_route("/static/policy.css", _policy_css, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.health_router)
     app.include_router(api.router)
@@ -60,6 +62,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     return app
+
+
+def _policy_css() -> Response:
+    """The policy's own stylesheet (tables as cards on phones), for the fragments pages embed."""
+    return Response(
+        policy_stylesheet(),
+        media_type="text/css; charset=utf-8",
+        headers={"cache-control": "public, max-age=3600"},
+    )
 
 
 def _is_api(request: Request) -> bool:
