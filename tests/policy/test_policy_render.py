@@ -47,7 +47,7 @@ def _names(manifest: Manifest, lang: str) -> list[str]:
     """Every name a reader must find: purposes, categories, recipients, cookies, retention."""
     names = [p.name.get(lang) for p in manifest.purposes]
     names += [c.name.get(lang) for c in manifest.data.categories]
-    names += [r.name for r in manifest.recipients]
+    names += [r.name if isinstance(r.name, str) else r.name.get(lang) for r in manifest.recipients]
     names += [r.name.get(lang) for r in manifest.retention]
     names += [c.purpose.get(lang) for c in manifest.cookies]
     names += [c.provider for c in manifest.cookies]

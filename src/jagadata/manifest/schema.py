@@ -266,7 +266,10 @@ class Recipient(Strict):
     """A processor, third party or authority that receives personal data."""
 
     id: Slug
-    name: str
+    name: str | Text = Field(
+        description="A proper name as plain text ('Hostinger'), or a generic one in every "
+        "language: {id: Penyedia jasa pembayaran, en: Payment service providers}."
+    )
     role: RecipientRole
     service: Text = Field(description="What they do with the data.")
     countries: list[CountryCode] = Field(

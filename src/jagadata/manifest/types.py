@@ -45,6 +45,14 @@ class Text(BaseModel):
             return {"id": value}
         return value
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        as_object = handler(schema)
+        return {
+            "anyOf": [{"type": "string", "description": "Indonesian text"}, as_object],
+            "description": "Plain text (Indonesian), or {id: ..., en: ..., fr: ...}.",
+        }
+
     def get(self, lang: str) -> str:
         """The text in `lang`, else Indonesian, else any language given."""
         for candidate in (lang, "id", "en", "fr"):

@@ -155,7 +155,7 @@ def purpose_view(manifest: Manifest, purpose: Purpose, lang: str, words: Words) 
         categories=words.join(_category_names(manifest, purpose.categories, lang)),
         groups=words.join(_group_names(manifest, purpose.subjects, lang)),
         recipients=words.join(
-            [r.name for rid in purpose.recipients if (r := manifest.recipient(rid))]
+            [text(r.name, lang) for rid in purpose.recipients if (r := manifest.recipient(rid))]
         ),
         basis=basis.value if basis else "",
         basis_label=_t(lang, labels.BASES[basis]) if basis else "",
@@ -260,7 +260,7 @@ def recipient_groups(manifest: Manifest, lang: str, words: Words) -> tuple[Recip
                 intro=_t(lang, intro).format(articles=words.cite(*articles) if articles else ""),
                 recipients=tuple(
                     RecipientView(
-                        name=r.name,
+                        name=text(r.name, lang),
                         service=text(r.service, lang),
                         categories=words.join(_category_names(manifest, r.categories, lang)),
                         countries=words.join(country_names(r.countries, lang)),
@@ -286,7 +286,7 @@ def transfers(manifest: Manifest, lang: str, words: Words) -> tuple[TransferView
             basis_label, basis_article = gettext(lang, label), article.cite(lang)
         views.append(
             TransferView(
-                recipient=recipient.name if recipient else transfer.recipient,
+                recipient=text(recipient.name, lang) if recipient else transfer.recipient,
                 countries=words.join(country_names(transfer.countries, lang)),
                 basis=basis_label,
                 basis_article=basis_article,
@@ -300,7 +300,7 @@ def transfers(manifest: Manifest, lang: str, words: Words) -> tuple[TransferView
         if abroad:
             views.append(
                 TransferView(
-                    recipient=recipient.name,
+                    recipient=text(recipient.name, lang),
                     countries=words.join(country_names(abroad, lang)),
                     basis="",
                     basis_article="",

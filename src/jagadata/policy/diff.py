@@ -400,7 +400,7 @@ def _category_names(new: Manifest, old: Manifest, ids: list[str]) -> tuple[Text 
     return tuple(c.name if (c := new.category(i) or old.category(i)) else i for i in ids)
 
 
-def _recipient_names(new: Manifest, old: Manifest, ids: list[str]) -> tuple[str, ...]:
+def _recipient_names(new: Manifest, old: Manifest, ids: list[str]) -> tuple[Text | str, ...]:
     return tuple(r.name if (r := new.recipient(i) or old.recipient(i)) else i for i in ids)
 
 

@@ -67,7 +67,10 @@ class Words:
         return cite_all(tuple(art(short) for short in shorts), self.lang)
 
 
-def text(value: Text | None, lang: str) -> str:
+def text(value: Text | str | None, lang: str) -> str:
+    """The text in `lang`; a plain string (a proper name) reads the same in every language."""
+    if isinstance(value, str):
+        return value.strip()
     return value.get(lang).strip() if value is not None else ""
 
 
