@@ -159,3 +159,26 @@ def test_a_dead_database_gets_one_clear_sentence_without_password(
     assert "s3cret" not in output
     assert "Traceback" not in output
     assert _web("id", "Cannot use the database {url}: {reason}.").split("{")[0] in output
+
+
+def test_a_manifest_with_legal_errors_is_not_published_by_accident(
+    runner: CliRunner, cli_environment: str, tmp_path: Path
+) -> None:
+    unlawful = tmp_path / "unlawful.yaml"
+    unlawful.write_text(
+        GELATO.read_text(encoding="utf-8").replace(
+            "    legal_basis: legal_obligation\n", "    legal_basis: null\n"
+        ),
+        encoding="utf-8",
+    )
+    refused = runner.invoke(jagadata, ["org", "add", str(unlawful), "--lang", "en"])
+    assert refused.exit_code == 2
+    assert "1 error(s) against UU PDP; nothing was published" in refused.output
+    assert f"jagadata check {unlawful}" in refused.output
+    assert "la-gelato-academy" not in runner.invoke(jagadata, ["org", "list"]).output
+
+    forced = runner.invoke(
+        jagadata, ["org", "add", str(unlawful), "--publish-with-errors", "--lang", "en"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert "jagadata check: 1 error(s)" in forced.output

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from jagadata.checks import Severity, run_checks
 from jagadata.cli.common import LangOption, cli_language, console, fail, load_or_exit
 from jagadata.config import get_settings
 from jagadata.db.commands import migrated_session
@@ -21,6 +22,11 @@ from jagadata.web.templating import long_date
 app = typer.Typer(help="Organisations and their manifest versions.", no_args_is_help=True)
 
 ManifestArgument = typer.Argument(..., help="The organisation's privacy manifest (YAML).")
+WithErrorsOption = typer.Option(
+    False,
+    "--publish-with-errors",
+    help="Publish even though `jagadata check` finds errors against UU PDP (not advised).",
+)
 
 
 def _t(lang: str, message: str) -> str:
@@ -38,11 +44,13 @@ def add_command(
     or_update: bool = typer.Option(
         False, "--or-update", help="If the organisation exists, publish the manifest as an update."
     ),
+    with_errors: bool = WithErrorsOption,
     lang: str | None = LangOption,
 ) -> None:
     """Register an organisation from its manifest and publish its policy (version 1)."""
     lang = cli_language(lang)
     loaded = load_or_exit(manifest, lang)
+    _check_before_publishing(loaded, with_errors, lang)
     slug = loaded.manifest.organisation.slug
     with migrated_session(lang) as session:
         try:
@@ -61,13 +69,40 @@ def add_command(
 
 
 @app.command("update")
-def update_command(manifest: Path = ManifestArgument, lang: str | None = LangOption) -> None:
+def update_command(
+    manifest: Path = ManifestArgument,
+    with_errors: bool = WithErrorsOption,
+    lang: str | None = LangOption,
+) -> None:
     """Publish a changed manifest as the organisation's next version (nothing if unchanged)."""
     lang = cli_language(lang)
     loaded = load_or_exit(manifest, lang)
+    _check_before_publishing(loaded, with_errors, lang)
     with migrated_session(lang) as session:
         publication = _update(session, loaded, manifest, lang)
     _report(publication, lang)
+
+
+def _check_before_publishing(loaded: LoadedManifest, with_errors: bool, lang: str) -> None:
+    """A policy that breaks UU PDP is not published by accident: errors stop, warnings inform."""
+    findings = run_checks(loaded, lang=lang)
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = sum(f.severity is Severity.WARNING for f in findings)
+    if errors and not with_errors:
+        fail(
+            _t(
+                lang, "The manifest has {errors} error(s) against UU PDP; nothing was published."
+            ).format(errors=errors),
+            hint=_t(lang, "See and fix them with: jagadata check {path}").format(path=loaded.file),
+        )
+    if errors or warnings:
+        console.print(
+            _t(
+                lang,
+                "jagadata check: {errors} error(s), {warnings} warning(s); "
+                "details with: jagadata check {path}",
+            ).format(errors=errors, warnings=warnings, path=loaded.file)
+        )
 
 
 def _update(session: Session, loaded: LoadedManifest, manifest: Path, lang: str) -> Publication:
