@@ -20,7 +20,7 @@ KEYWORDS = ["-k", "_t:2", "-k", "_tn:2,3", "-k", "N_", "-k", "Np_:1,2", "-k", "t
 OWN_DIRS = {
     "checks": ["checks", "cli/check.py"],
     "policy": ["policy", "cli/policy.py"],
-    "web": ["web", "db", "orgs", "cli/org.py", "cli/serve.py"],
+    "web": ["web", "db", "orgs", "cli/org.py", "cli/serve.py", "cli/db.py"],
 }
 
 

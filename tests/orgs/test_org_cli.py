@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jagadata.cli import app as jagadata
-from jagadata.db.commands import app as db_app
+from jagadata.cli.db import app as db_app
 from jagadata.i18n import gettext
 from jagadata.web.templating import long_date
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 import jagadata
 from jagadata.cli.common import LangOption, cli_language, console, fail
 from jagadata.config import get_settings
-from jagadata.db.commands import migrated_session
+from jagadata.cli.db import migrated_session
 from jagadata.i18n import gettext
 from jagadata.orgs import service
 
