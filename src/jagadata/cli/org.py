@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from jagadata.checks import Severity, run_checks
 from jagadata.cli.common import LangOption, cli_language, console, fail, load_or_exit
-from jagadata.config import get_settings
 from jagadata.cli.db import migrated_session
+from jagadata.config import get_settings
 from jagadata.i18n import gettext
 from jagadata.manifest.loader import LoadedManifest
 from jagadata.orgs import service

@@ -11,8 +11,8 @@ from rich.markup import escape
 
 import jagadata
 from jagadata.cli.common import LangOption, cli_language, console, fail
-from jagadata.config import get_settings
 from jagadata.cli.db import migrated_session
+from jagadata.config import get_settings
 from jagadata.i18n import gettext
 from jagadata.orgs import service
 
