@@ -41,6 +41,55 @@ class Settings(BaseSettings):
         description="Language of the command line and of messages when a person's is unknown.",
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the job queue (redis://host:6379/0); without it the queue is a "
+        "SQLite file in data_dir and `jagadata serve` runs the worker itself.",
+    )
+    keys: str | None = Field(
+        default=None,
+        description="The encryption keyring as JSON (see docs/deployment.md); takes precedence "
+        "over key_file. Required in production unless key_file is set.",
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description="Path of the keyring file; defaults to data_dir/keys.json, created on first "
+        "use in development only.",
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, description="A console session ends after this long without activity."
+    )
+    session_absolute_hours: int = Field(
+        default=12, ge=1, description="A console session ends this long after sign-in, always."
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for email.")
+    smtp_port: int = Field(default=587, description="SMTP port (587 STARTTLS, 465 TLS, 25).")
+    smtp_username: str | None = Field(default=None, description="SMTP user name.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="How the SMTP connection is secured."
+    )
+    mail_from: str = Field(
+        default="jagadata <noreply@localhost>", description="Sender of email jagadata sends."
+    )
+    whatsapp_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0",
+        description="Base URL of the WhatsApp Cloud API.",
+    )
+    whatsapp_token: str | None = Field(default=None, description="WhatsApp Cloud API token.")
+    whatsapp_phone_number_id: str | None = Field(
+        default=None, description="The WhatsApp Business phone number id messages are sent from."
+    )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are HTTPS-only unless the service itself is reached over plain HTTP."""
+        return self.mode == "production" or self.base_url.startswith("https://")
+
+    @property
+    def effective_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "keys.json"
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
