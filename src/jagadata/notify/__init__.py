@@ -1,0 +1,1 @@
+"""Notifications through a transactional outbox: email (SMTP), WhatsApp (Cloud API), webhooks."""
