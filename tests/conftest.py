@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from jagadata.config import Settings, get_settings
+from jagadata.crypto import forget_keyrings
 from jagadata.db import make_engine, safe_url, session_factory
 from jagadata.db.migrate import upgrade
 from jagadata.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
@@ -41,6 +42,23 @@ POSTGRES_URL = os.environ.get(
 )
 
 MakeManifest = Callable[..., LoadedManifest]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Every test gets its own data directory (and so its own keyring), never the repo's."""
+    for name in [
+        n for n in os.environ if n.startswith("JAGADATA_") and n != "JAGADATA_TEST_POSTGRES_URL"
+    ]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("JAGADATA_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    get_settings.cache_clear()
+    forget_keyrings()
+    yield
+    get_settings.cache_clear()
+    forget_keyrings()
 
 
 @cache

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from jagadata import __version__
-from jagadata.cli import check, db, init_cmd, manifest_cmd, org, policy, serve
+from jagadata.cli import check, db, init_cmd, keys, manifest_cmd, org, policy, serve
 from jagadata.cli.common import _t, cli_language, err_console
 from jagadata.config import get_settings
 
@@ -26,6 +26,7 @@ app.add_typer(manifest_cmd.app, name="manifest")
 app.add_typer(policy.app, name="policy")
 app.add_typer(org.app, name="org")
 app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
