@@ -15,10 +15,10 @@ from jagadata.crypto import DecryptionFailed, Keyring, KeyringError, load_keyrin
 
 def test_round_trip_and_context_binding() -> None:
     keyring = Keyring.generate()
-    token = keyring.encrypt("Siti Rahayu".encode(), context=b"person.name")
+    token = keyring.encrypt(b"Siti Rahayu", context=b"person.name")
     assert token.startswith(f"jd1:{keyring.active}:")
     assert "Siti" not in token
-    assert keyring.decrypt(token, context=b"person.name") == "Siti Rahayu".encode()
+    assert keyring.decrypt(token, context=b"person.name") == b"Siti Rahayu"
     with pytest.raises(DecryptionFailed, match="belongs elsewhere"):
         keyring.decrypt(token, context=b"person.email")
 

@@ -1,8 +1,10 @@
-"""`jagadata serve`: migrate the database, then run the web service with uvicorn."""
+"""`jagadata serve`: migrate the database, then run the web service with uvicorn, and the
+background jobs in the same process unless a Redis queue leaves them to `jagadata worker`."""
 
 from __future__ import annotations
 
 import socket
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -12,8 +14,10 @@ from rich.markup import escape
 import jagadata
 from jagadata.cli.common import LangOption, cli_language, console, fail
 from jagadata.cli.db import migrated_session
+from jagadata.cli.worker import open_queue
 from jagadata.config import get_settings
 from jagadata.i18n import gettext
+from jagadata.jobs import background_consumer, install_queue
 from jagadata.orgs import service
 
 
@@ -53,17 +57,33 @@ def serve_command(
         console.print(line.format(name=escape(name), url=f"{address}/o/{slug}/"))
     if not organisations:
         console.print(_t(lang, "No organisation yet. Add one with: jagadata org add MANIFEST"))
+    queue = open_queue(settings, lang)
+    runs_jobs = not queue.uses_redis
+    if runs_jobs:
+        line = _t(lang, "Background jobs run inside this process (queue: {queue}).")
+    else:
+        line = _t(
+            lang,
+            "Background jobs are run by workers (queue: {queue}); start them with: jagadata worker",
+        )
+    console.print(line.format(queue=escape(queue.description)))
     console.print(_t(lang, "Press Ctrl+C to stop."))
-    uvicorn.run(
-        "jagadata.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        reload=reload,
-        server_header=False,
-        reload_dirs=[str(Path(jagadata.__file__).parent)] if reload else None,
-        log_level="info",
-    )
+    previous = install_queue(queue)
+    try:
+        with background_consumer(queue) if runs_jobs else nullcontext():
+            uvicorn.run(
+                "jagadata.web.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                reload=reload,
+                server_header=False,
+                reload_dirs=[str(Path(jagadata.__file__).parent)] if reload else None,
+                log_level="info",
+            )
+    finally:
+        install_queue(previous)
+        queue.close()
 
 
 def _display_host(host: str) -> str:

@@ -149,7 +149,7 @@ def _add(
         created_at=now,
     )
     session.add(message)
-    session.flush([message])
+    session.flush()
     enqueue_after_commit(session, DELIVER_JOB, message.id)
     return message
 
@@ -376,7 +376,7 @@ def retry_dead_letter(
     message.attempts = 0
     message.next_attempt_at = utcnow()
     message.lease_until = None
-    session.flush([message])
+    session.flush()
     enqueue_after_commit(session, DELIVER_JOB, message.id)
     return message
 

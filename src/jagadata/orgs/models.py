@@ -8,7 +8,6 @@ from typing import Any, Final, Literal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    ForeignKey,
     ForeignKeyConstraint,
     String,
     Text,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from jagadata.db.base import Base, UTCDateTime
+from jagadata.db.tenancy import OrgScoped
 
 PolicyFormat = Literal["html", "md"]
 POLICY_FORMATS: Final[tuple[PolicyFormat, ...]] = ("html", "md")
@@ -39,7 +39,7 @@ class Organisation(Base):
     )
 
 
-class ManifestVersion(Base):
+class ManifestVersion(OrgScoped, Base):
     """One published manifest, numbered 1..n per organisation; never changed once written."""
 
     __tablename__ = "manifest_version"
@@ -51,7 +51,6 @@ class ManifestVersion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     number: Mapped[int]
     content_hash: Mapped[str] = mapped_column(String(64))
     yaml_text: Mapped[str] = mapped_column(Text())
@@ -64,7 +63,7 @@ class ManifestVersion(Base):
     )
 
 
-class PolicyVersion(Base):
+class PolicyVersion(OrgScoped, Base):
     """The policy rendered from one manifest version in one language and format.
 
     `content` is what the privacy centre embeds (an HTML fragment, or the Markdown);
@@ -85,7 +84,6 @@ class PolicyVersion(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     manifest_version_id: Mapped[int]
     lang: Mapped[str] = mapped_column(String(5))
     format: Mapped[str] = mapped_column(String(4))
