@@ -7,6 +7,7 @@ published as a new version, never by editing an old one.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -17,7 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jagadata.audit.service import SYSTEM, Actor, record
 from jagadata.db import atomic
+from jagadata.db.tenancy import across_organisations, acting_for
 from jagadata.manifest.errors import ManifestInvalid
 from jagadata.manifest.loader import LoadedManifest, load_manifest_text
 from jagadata.manifest.schema import Manifest
@@ -30,6 +33,8 @@ from jagadata.orgs.models import (
     PolicyVersion,
 )
 from jagadata.policy.render import render_policy
+
+log = logging.getLogger(__name__)
 
 WIB = timezone(timedelta(hours=7), "WIB")
 """Western Indonesia Time, which has no daylight saving: the day a policy takes effect."""
@@ -77,9 +82,13 @@ def today_in_indonesia(now: datetime | None = None) -> date:
 
 
 def add_organisation(
-    *, session: Session, loaded: LoadedManifest, now: datetime | None = None
+    *,
+    session: Session,
+    loaded: LoadedManifest,
+    now: datetime | None = None,
+    actor: Actor = SYSTEM,
 ) -> Publication:
-    """Register the manifest's organisation and publish its manifest as version 1."""
+    """Register the manifest's organisation and publish its manifest as version 1 (audited)."""
     slug = loaded.manifest.organisation.slug
     now = now or datetime.now(UTC)
     try:
@@ -92,13 +101,19 @@ def add_organisation(
             session.add(organisation)
             session.flush()
             version, policies = _publish(session, organisation, loaded, number=1, now=now)
+            _audit(session, "org.added", organisation, version, policies, actor, now)
     except IntegrityError:
         raise OrganisationExists(slug) from None
+    log.info("added organisation %s: version 1", slug)
     return Publication(organisation, version, Outcome.ADDED, policies)
 
 
 def update_organisation(
-    *, session: Session, loaded: LoadedManifest, now: datetime | None = None
+    *,
+    session: Session,
+    loaded: LoadedManifest,
+    now: datetime | None = None,
+    actor: Actor = SYSTEM,
 ) -> Publication:
     """Publish the manifest as the next version, unless its text is the latest version's."""
     slug = loaded.manifest.organisation.slug
@@ -109,21 +124,51 @@ def update_organisation(
         ).one_or_none()
         if organisation is None:
             raise OrganisationNotFound(slug)
-        latest = latest_version(session=session, organisation=organisation)
-        if latest is not None and latest.content_hash == loaded.content_hash:
-            return Publication(organisation, latest, Outcome.UNCHANGED, tuple(latest.policies))
-        earlier = session.scalars(
-            select(ManifestVersion).where(
-                ManifestVersion.organisation_id == organisation.id,
-                ManifestVersion.content_hash == loaded.content_hash,
-            )
-        ).one_or_none()
-        if earlier is not None:
-            raise ManifestAlreadyPublished(slug, earlier.number)
-        organisation.name = loaded.manifest.organisation.display_name
-        number = (latest.number if latest else 0) + 1
-        version, policies = _publish(session, organisation, loaded, number=number, now=now)
+        with acting_for(session, organisation.id):
+            latest = latest_version(session=session, organisation=organisation)
+            if latest is not None and latest.content_hash == loaded.content_hash:
+                return Publication(organisation, latest, Outcome.UNCHANGED, tuple(latest.policies))
+            earlier = session.scalars(
+                select(ManifestVersion).where(
+                    ManifestVersion.organisation_id == organisation.id,
+                    ManifestVersion.content_hash == loaded.content_hash,
+                )
+            ).one_or_none()
+            if earlier is not None:
+                raise ManifestAlreadyPublished(slug, earlier.number)
+            organisation.name = loaded.manifest.organisation.display_name
+            number = (latest.number if latest else 0) + 1
+            version, policies = _publish(session, organisation, loaded, number=number, now=now)
+            _audit(session, "org.published", organisation, version, policies, actor, now)
+    log.info("published version %d of %s", number, slug)
     return Publication(organisation, version, Outcome.PUBLISHED, policies)
+
+
+def _audit(
+    session: Session,
+    action: str,
+    organisation: Organisation,
+    version: ManifestVersion,
+    policies: tuple[PolicyVersion, ...],
+    actor: Actor,
+    now: datetime,
+) -> None:
+    record(
+        session=session,
+        organisation_id=organisation.id,
+        actor=actor,
+        action=action,
+        target_type="manifest_version",
+        target_id=version.id,
+        details={
+            "slug": organisation.slug,
+            "version": version.number,
+            "content_hash": version.content_hash,
+            "effective": version.effective.isoformat(),
+            "languages": sorted({p.lang for p in policies}, key="idenfr".find),
+        },
+        occurred_at=now,
+    )
 
 
 def _publish(
@@ -177,22 +222,24 @@ def get_organisation(*, session: Session, slug: str) -> Organisation | None:
 
 
 def latest_version(*, session: Session, organisation: Organisation) -> ManifestVersion | None:
-    return session.scalars(
-        select(ManifestVersion)
-        .where(ManifestVersion.organisation_id == organisation.id)
-        .order_by(ManifestVersion.number.desc())
-        .limit(1)
-    ).first()
+    with acting_for(session, organisation.id):
+        return session.scalars(
+            select(ManifestVersion)
+            .where(ManifestVersion.organisation_id == organisation.id)
+            .order_by(ManifestVersion.number.desc())
+            .limit(1)
+        ).first()
 
 
 def get_version(
     *, session: Session, organisation: Organisation, number: int
 ) -> ManifestVersion | None:
-    return session.scalars(
-        select(ManifestVersion).where(
-            ManifestVersion.organisation_id == organisation.id, ManifestVersion.number == number
-        )
-    ).one_or_none()
+    with acting_for(session, organisation.id):
+        return session.scalars(
+            select(ManifestVersion).where(
+                ManifestVersion.organisation_id == organisation.id, ManifestVersion.number == number
+            )
+        ).one_or_none()
 
 
 def current_version(
@@ -200,22 +247,24 @@ def current_version(
 ) -> ManifestVersion | None:
     """The version in force today; before the first one takes effect, that first one."""
     today = today or today_in_indonesia()
-    in_force = session.scalars(
-        select(ManifestVersion)
-        .where(
-            ManifestVersion.organisation_id == organisation.id, ManifestVersion.effective <= today
-        )
-        .order_by(ManifestVersion.number.desc())
-        .limit(1)
-    ).first()
-    if in_force is not None:
-        return in_force
-    return session.scalars(
-        select(ManifestVersion)
-        .where(ManifestVersion.organisation_id == organisation.id)
-        .order_by(ManifestVersion.number)
-        .limit(1)
-    ).first()
+    with acting_for(session, organisation.id):
+        in_force = session.scalars(
+            select(ManifestVersion)
+            .where(
+                ManifestVersion.organisation_id == organisation.id,
+                ManifestVersion.effective <= today,
+            )
+            .order_by(ManifestVersion.number.desc())
+            .limit(1)
+        ).first()
+        if in_force is not None:
+            return in_force
+        return session.scalars(
+            select(ManifestVersion)
+            .where(ManifestVersion.organisation_id == organisation.id)
+            .order_by(ManifestVersion.number)
+            .limit(1)
+        ).first()
 
 
 def upcoming_version(
@@ -223,19 +272,20 @@ def upcoming_version(
 ) -> ManifestVersion | None:
     """A newer version announced but not yet in force (people are told before it applies)."""
     today = today or today_in_indonesia()
-    current = current_version(session=session, organisation=organisation, today=today)
-    if current is None:
-        return None
-    return session.scalars(
-        select(ManifestVersion)
-        .where(
-            ManifestVersion.organisation_id == organisation.id,
-            ManifestVersion.number > current.number,
-            ManifestVersion.effective > today,
-        )
-        .order_by(ManifestVersion.number.desc())
-        .limit(1)
-    ).first()
+    with acting_for(session, organisation.id):
+        current = current_version(session=session, organisation=organisation, today=today)
+        if current is None:
+            return None
+        return session.scalars(
+            select(ManifestVersion)
+            .where(
+                ManifestVersion.organisation_id == organisation.id,
+                ManifestVersion.number > current.number,
+                ManifestVersion.effective > today,
+            )
+            .order_by(ManifestVersion.number.desc())
+            .limit(1)
+        ).first()
 
 
 def current_policy(
@@ -254,45 +304,50 @@ def current_policy(
 def version_policy(
     *, session: Session, version: ManifestVersion, lang: str, fmt: PolicyFormat = "html"
 ) -> PolicyVersion | None:
-    return session.scalars(
-        select(PolicyVersion).where(
-            PolicyVersion.organisation_id == version.organisation_id,
-            PolicyVersion.manifest_version_id == version.id,
-            PolicyVersion.lang == lang,
-            PolicyVersion.format == fmt,
-        )
-    ).one_or_none()
+    with acting_for(session, version.organisation_id):
+        return session.scalars(
+            select(PolicyVersion).where(
+                PolicyVersion.organisation_id == version.organisation_id,
+                PolicyVersion.manifest_version_id == version.id,
+                PolicyVersion.lang == lang,
+                PolicyVersion.format == fmt,
+            )
+        ).one_or_none()
 
 
 def version_languages(*, session: Session, version: ManifestVersion) -> list[str]:
     """Languages the version's policy was published in, Indonesian first."""
-    published = set(
-        session.scalars(
-            select(PolicyVersion.lang).where(
-                PolicyVersion.organisation_id == version.organisation_id,
-                PolicyVersion.manifest_version_id == version.id,
+    with acting_for(session, version.organisation_id):
+        published = set(
+            session.scalars(
+                select(PolicyVersion.lang).where(
+                    PolicyVersion.organisation_id == version.organisation_id,
+                    PolicyVersion.manifest_version_id == version.id,
+                )
             )
         )
-    )
-    return [lang for lang in POLICY_LANGUAGES if lang in published]
+        return [lang for lang in POLICY_LANGUAGES if lang in published]
 
 
 def policy_history(*, session: Session, organisation: Organisation) -> Sequence[ManifestVersion]:
     """Every version of the organisation's manifest, newest first."""
-    return session.scalars(
-        select(ManifestVersion)
-        .where(ManifestVersion.organisation_id == organisation.id)
-        .order_by(ManifestVersion.number.desc())
-    ).all()
+    with acting_for(session, organisation.id):
+        return session.scalars(
+            select(ManifestVersion)
+            .where(ManifestVersion.organisation_id == organisation.id)
+            .order_by(ManifestVersion.number.desc())
+        ).all()
 
 
 def version_counts(*, session: Session) -> dict[int, int]:
-    """How many versions each organisation has published, by organisation id."""
-    rows = session.execute(
-        select(ManifestVersion.organisation_id, func.count()).group_by(
-            ManifestVersion.organisation_id
-        )
-    )
+    """How many versions each organisation has published, by organisation id (an operator's
+    summary: a session bound to one organisation counts only its own)."""
+    with across_organisations(session):
+        rows = session.execute(
+            select(ManifestVersion.organisation_id, func.count()).group_by(
+                ManifestVersion.organisation_id
+            )
+        ).all()
     return {organisation_id: count for organisation_id, count in rows}
 
 
