@@ -78,7 +78,8 @@ class JobQueue:
         for name, job in jobs.items():
             self._tasks[name] = huey.task(name=name)(self._bind(name, job.run))
         for name, periodic_job in periodic_jobs.items():
-            huey.periodic_task(periodic_job.schedule, name=name)(self._bind(name, periodic_job.run))
+            periodic_task = huey.periodic_task(periodic_job.schedule, name=name)
+            self._tasks[name] = periodic_task(self._bind(name, periodic_job.run))
 
     def _bind(self, name: str, run: Callable[..., None]) -> Callable[..., None]:
         def execute(*ids: JobId) -> None:

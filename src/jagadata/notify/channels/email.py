@@ -47,10 +47,10 @@ def build_email(
     message["To"] = to
     message["Subject"] = subject
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = lang
     message.set_content(text, charset="utf-8")
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8")
+    message["Content-Language"] = lang  # after the content: setting it clears Content-* headers
     return message
 
 
