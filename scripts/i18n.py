@@ -1,6 +1,6 @@
 """Extract translatable text of one catalogue domain and update its id/fr catalogues.
 
-    .venv/bin/python scripts/i18n.py messages|checks|policy|web
+    .venv/bin/python scripts/i18n.py messages|checks|policy|web|accounts
 
 Then translate the new entries in src/jagadata/locale/{id,fr}/LC_MESSAGES/DOMAIN.po
 (Indonesian is the authoritative text; write it as Indonesian, not word by word).
@@ -21,6 +21,7 @@ OWN_DIRS = {
     "checks": ["checks", "cli/check.py"],
     "policy": ["policy", "cli/policy.py"],
     "web": ["web", "db", "orgs", "cli/org.py", "cli/serve.py", "cli/db.py"],
+    "accounts": ["accounts", "cli/user.py", "web/csrf.py"],
 }
 
 
@@ -81,6 +82,6 @@ def main(domain: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ("messages", "checks", "policy", "web"):
+    if len(sys.argv) != 2 or sys.argv[1] not in OWN_DIRS and sys.argv[1] != "messages":
         sys.exit(__doc__)
     main(sys.argv[1])

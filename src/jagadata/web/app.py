@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from jagadata import __version__
+from jagadata.accounts.views import install as install_accounts
 from jagadata.config import Settings, get_settings
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.head_revision = head_revision()
+    install_accounts(app, settings)
     app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_api_route("/static/policy.css", _policy_css, include_in_schema=False)

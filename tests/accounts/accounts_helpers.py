@@ -1,0 +1,154 @@
+"""Helpers for accounts tests: a clock tests move by hand, and users who have set up their
+account (password and TOTP) through the same one-time link a real person uses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from faker import Faker
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from jagadata.accounts import service, totp
+from jagadata.accounts.models import User
+from jagadata.accounts.roles import Role
+from jagadata.audit.service import Actor
+from jagadata.db import atomic
+from jagadata.orgs.service import get_organisation
+
+START = datetime(2026, 11, 23, 9, 0, 7, tzinfo=UTC)
+GELATO = "la-gelato-academy"
+MILLEALAB = "millealab"
+
+
+class Clock:
+    """The app's clock (`app.state.clock`): tests move it instead of sleeping."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class Person:
+    """A console user the test created: their email, password and TOTP secret in clear."""
+
+    id: int
+    email: str
+    password: str
+    secret: str
+    recovery_codes: list[str]
+
+    def code(self, moment: datetime) -> str:
+        return totp.code_at(self.secret, moment)
+
+
+def new_password(faker: Faker) -> str:
+    return "-".join(faker.words(5)) + str(faker.random_int(10, 99))
+
+
+def set_up_person(
+    factory: sessionmaker[Session],
+    faker: Faker,
+    *,
+    org: str = GELATO,
+    role: Role = Role.OWNER,
+    now: datetime = START - timedelta(hours=1),
+    email: str | None = None,
+) -> Person:
+    """A user added to `org` who has used their one-time link (password + TOTP enrolled)."""
+    email = email or faker.unique.email()
+    password = new_password(faker)
+    with factory() as session:
+        organisation = get_organisation(session=session, slug=org)
+        assert organisation is not None
+        with atomic(session):
+            user, _ = service.add_user(
+                session=session,
+                email=email,
+                organisation=organisation,
+                role=role,
+                actor=Actor.system("test"),
+                now=now,
+            )
+            token = service.issue_sign_in_link(
+                session=session, user=user, actor=Actor.system("test"), now=now
+            )
+        with atomic(session):
+            link = service.open_sign_in_link(session=session, token=token, now=now)
+            secret = link.pending_totp_secret
+            assert secret is not None
+            _, codes = service.complete_sign_in_link(
+                session=session,
+                token=token,
+                password=password,
+                code=totp.code_at(secret, now),
+                now=now,
+            )
+        return Person(user.id, email, password, secret, codes)
+
+
+def add_member(
+    factory: sessionmaker[Session], person: Person, *, org: str, role: Role
+) -> None:
+    with factory() as session:
+        organisation = get_organisation(session=session, slug=org)
+        user = session.get(User, person.id)
+        assert organisation is not None and user is not None
+        with atomic(session):
+            service.add_user(
+                session=session,
+                email=user.email,
+                organisation=organisation,
+                role=role,
+                actor=Actor.system("test"),
+            )
+
+
+def sign_in(client: TestClient, person: Person, clock: Clock, *, next_path: str = "") -> str:
+    """Sign in through the pages (password, then the TOTP code of a fresh time step);
+    returns where the browser was sent."""
+    client.get("/admin/login")
+    response = client.post(
+        "/admin/login",
+        data={
+            "email": person.email,
+            "password": person.password,
+            "next": next_path,
+            "csrf_token": form_token(client, "/admin/login"),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    clock.advance(seconds=30)
+    verify = response.headers["location"]
+    response = client.post(
+        "/admin/login/verify",
+        data={
+            "code": person.code(clock.now),
+            "next": next_path,
+            "csrf_token": form_token(client, verify),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])
+
+
+_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def form_token(client: TestClient, path: str) -> str:
+    """The CSRF token a page's forms carry, read from the page as a browser would."""
+    page = client.get(path)
+    found = _TOKEN.search(page.text)
+    assert found, f"no form with a CSRF token on {path} ({page.status_code})"
+    return found.group(1)
