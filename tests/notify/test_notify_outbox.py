@@ -14,6 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jagadata.config import Settings
 from jagadata.db import atomic, utcnow
+from jagadata.db.tenancy import (
+    OrganisationMismatch,
+    TenantScopeMissing,
+    across_organisations,
+    scope,
+)
 from jagadata.jobs import JobQueue, install_queue, make_queue, reconcile
 from jagadata.notify.models import OutboxMessage, OutboxStatus
 from jagadata.notify.service import (
@@ -114,7 +120,7 @@ def test_a_claim_is_exclusive_until_its_lease_runs_out(
         assert claim(session=second, message_id=message_id, lease=LEASE, now=expired) == 2
 
 
-def test_dead_letters_are_listed_per_organisation_and_can_be_retried(
+def test_dead_letters_are_listed_per_organisation_and_can_be_retried_by_it(
     session: Session,
     sessions: sessionmaker[Session],
     immediate_queue: JobQueue,
@@ -135,7 +141,18 @@ def test_dead_letters_are_listed_per_organisation_and_can_be_retried(
         our_ids, reverse=True
     )
     assert [m.id for m in list_dead_letters(session=session, organisation_id=theirs)] == [their_id]
-    assert list_dead_letters(session=session, organisation_id=None) == []
+    with pytest.raises(TenantScopeMissing):
+        list_dead_letters(session=session, organisation_id=None)
+    with across_organisations(session):
+        assert list_dead_letters(session=session, organisation_id=None) == []
+    with sessions() as bound:
+        scope(bound, ours)
+        with pytest.raises(OrganisationMismatch):
+            list_dead_letters(session=bound, organisation_id=theirs)
+        with pytest.raises(OrganisationMismatch):
+            retry_dead_letter(session=bound, organisation_id=theirs, message_id=their_id)
+        with pytest.raises(OrganisationMismatch):
+            _webhook(bound, webhook_receiver, theirs)
 
     with pytest.raises(NotADeadLetter):
         retry_dead_letter(session=session, organisation_id=ours, message_id=their_id)
@@ -197,9 +214,7 @@ def test_the_reconciler_takes_over_a_message_whose_worker_died_mid_send(
     queue = make_queue(outbox_settings, immediate=True)
     try:
         while_leased = claimed_at + LEASE - timedelta(seconds=1)
-        assert reconcile(sessions=sessions, queue=queue, now=while_leased) == {
-            "notify.deliver": 0
-        }
+        assert reconcile(sessions=sessions, queue=queue, now=while_leased) == {"notify.deliver": 0}
         with sessions() as s:  # time passes: the dead worker's lease runs out
             s.execute(
                 update(OutboxMessage)
@@ -213,3 +228,11 @@ def test_the_reconciler_takes_over_a_message_whose_worker_died_mid_send(
     after = _get(sessions, message_id)
     assert after.status == OutboxStatus.SENT and after.attempts == 2
     assert len(webhook_receiver.deliveries) == 1
+
+
+def test_a_nudge_for_a_message_that_does_not_exist_does_nothing(
+    sessions: sessionmaker[Session], outbox_settings: Settings
+) -> None:
+    """A nudge from a rolled-back savepoint names a row that never was: the job just ends."""
+    outcome = deliver(sessions=sessions, settings=outbox_settings, message_id=987654, lease=LEASE)
+    assert not outcome.claimed and outcome.retry_at is None

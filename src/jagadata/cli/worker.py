@@ -21,6 +21,7 @@ from jagadata.jobs import (
     make_queue,
     run_worker,
 )
+from jagadata.logs import configure_logging
 
 
 def worker_command(
@@ -42,7 +43,7 @@ def worker_command(
     with migrated_engine(lang):
         pass
     queue = open_queue(settings, lang, lease=timedelta(seconds=lease))
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     logging.getLogger("jagadata").setLevel(logging.INFO)
     logging.getLogger("huey.consumer").setLevel(logging.INFO)
     console.print(

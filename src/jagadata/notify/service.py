@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from jagadata.config import Settings, get_settings
 from jagadata.db.base import utcnow
+from jagadata.db.tenancy import OrganisationMismatch, ensure_reachable, session_organisation
 from jagadata.identities import normalise_phone
 from jagadata.jobs import enqueue_after_commit
 from jagadata.notify.channels import DeliveryFailed, TemporaryFailure
@@ -136,6 +137,12 @@ def _add(
     recipient: str,
     payload: dict[str, Any],
 ) -> OutboxMessage:
+    bound = session_organisation(session)
+    if bound is not None and organisation_id != bound:
+        raise OrganisationMismatch(
+            f"a message of organisation {organisation_id} cannot be written in a session of "
+            f"organisation {bound}"
+        )
     now = utcnow()
     message = OutboxMessage(
         organisation_id=organisation_id,
@@ -344,7 +351,9 @@ def stuck_message_ids(
 def list_dead_letters(
     *, session: Session, organisation_id: int | None, limit: int = 100, offset: int = 0
 ) -> list[OutboxMessage]:
-    """The organisation's dead messages, newest first (None: messages of no organisation)."""
+    """The organisation's dead messages, newest first (None: messages of no organisation, which
+    only a cross-organisation session may read)."""
+    ensure_reachable(session, organisation_id)
     return list(
         session.scalars(
             select(OutboxMessage)
@@ -363,6 +372,7 @@ def retry_dead_letter(
     *, session: Session, organisation_id: int | None, message_id: int
 ) -> OutboxMessage:
     """Give a dead message a fresh series of attempts, starting as soon as the caller commits."""
+    ensure_reachable(session, organisation_id)
     message = session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.id == message_id, _of_organisation(organisation_id)
