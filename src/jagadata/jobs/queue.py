@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jagadata.config import Settings, get_settings
 from jagadata.db import make_engine, session_factory
 from jagadata.jobs.registry import JobId, load_all_jobs
+from jagadata.jobs.runs import run_once_per_slot
 
 QUEUE_NAME: Final = "jagadata"
 QUEUE_FILE: Final = "queue.sqlite3"
@@ -79,11 +80,23 @@ class JobQueue:
             self._tasks[name] = huey.task(name=name)(self._bind(name, job.run))
         for name, periodic_job in periodic_jobs.items():
             periodic_task = huey.periodic_task(periodic_job.schedule, name=name)
-            self._tasks[name] = periodic_task(self._bind(name, periodic_job.run))
+            self._tasks[name] = periodic_task(self._bind_periodic(name, periodic_job.run))
 
     def _bind(self, name: str, run: Callable[..., None]) -> Callable[..., None]:
         def execute(*ids: JobId) -> None:
             run(self.context, *ids)
+
+        execute.__name__ = execute.__qualname__ = name
+        execute.__doc__ = run.__doc__
+        return execute
+
+    def _bind_periodic(self, name: str, run: Callable[[JobContext], None]) -> Callable[[], None]:
+        """Every worker's scheduler starts it; the database lets one of them run it per minute."""
+
+        def execute() -> None:
+            run_once_per_slot(
+                sessions=self.context.sessions, name=name, run=lambda: run(self.context)
+            )
 
         execute.__name__ = execute.__qualname__ = name
         execute.__doc__ = run.__doc__

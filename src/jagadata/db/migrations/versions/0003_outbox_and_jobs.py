@@ -20,6 +20,21 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
+        "periodic_job",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("last_slot", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.CheckConstraint("runs >= 0", name=op.f("ck_periodic_job_runs_not_negative")),
+        sa.CheckConstraint(
+            "status IN ('running', 'done', 'failed')", name=op.f("ck_periodic_job_status_known")
+        ),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_periodic_job")),
+    )
+    op.create_table(
         "outbox_message",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=True),
@@ -67,3 +82,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_message_status_next_attempt_at")
         batch_op.drop_index(batch_op.f("ix_outbox_message_organisation_id"))
     op.drop_table("outbox_message")
+    op.drop_table("periodic_job")
