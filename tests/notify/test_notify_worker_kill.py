@@ -198,3 +198,58 @@ def test_kill_9_mid_batch_then_a_new_worker_delivers_every_message(
     assert "Worker stopped." in output
     with sessions() as session:
         assert _count(session) == _count(session, OutboxStatus.SENT) == BATCH
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sigterm_lets_the_worker_finish_the_message_it_is_sending(
+    database_url: str,
+    migrated_engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    server = RecordingSmtpServer(SmtpBehaviour(hold_after=0)).start()
+    for name, value in {
+        "JAGADATA_DATABASE_URL": database_url,
+        "JAGADATA_SMTP_HOST": "127.0.0.1",
+        "JAGADATA_SMTP_PORT": str(server.port),
+        "JAGADATA_SMTP_SECURITY": "none",
+        "JAGADATA_LANG": "en",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    queue = make_queue(get_settings())
+    previous = install_queue(queue)
+    sessions = session_factory(migrated_engine)
+    log = tmp_path / "worker.log"
+    try:
+        with sessions() as session, atomic(session):
+            enqueue_email(
+                session=session, organisation_id=None, to="a@example.test", subject="s", text="t"
+            )
+        with log.open("ab") as output:
+            worker = subprocess.Popen(
+                [*_worker_command(), "--workers", "1"],
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_for(lambda: server.held == 1, "the worker sending the message", 30, log)
+            worker.send_signal(signal.SIGTERM)
+            _wait_for(lambda: "Received SIGTERM" in log.read_text(), "the signal", 30, log)
+            with sessions() as session:
+                assert _count(session, OutboxStatus.SENDING) == 1
+            server.release()
+            assert worker.wait(timeout=30) == 0, log.read_text()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=10)
+    finally:
+        install_queue(previous)
+        queue.close()
+        server.stop()
+    with sessions() as session:
+        assert _count(session, OutboxStatus.SENT) == 1
+    assert len(server.received) == 1
+    assert "Worker stopped." in log.read_text()

@@ -6,6 +6,7 @@ each job claims its row in the database, so two workers never do the same step a
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final
@@ -33,10 +34,19 @@ def _options(workers: int) -> dict[str, Any]:
     }
 
 
+class _GracefulConsumer(Consumer):  # type: ignore[misc]
+    """Ctrl+C and SIGTERM (a supervisor's stop) both let started jobs finish; a second one
+    stops at once."""
+
+    def __init__(self, huey: Any, **options: Any) -> None:
+        super().__init__(huey, **options)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._signal_actions[signum] = (False, True)  # (restart, graceful)
+
+
 def run_worker(queue: JobQueue, *, workers: int) -> None:
     """Take jobs until SIGINT/SIGTERM (finish the current ones, then stop); blocks."""
-    consumer = queue.huey.create_consumer(**_options(workers))
-    consumer.run()
+    _GracefulConsumer(queue.huey, **_options(workers)).run()
 
 
 class _ConsumerWithoutSignals(Consumer):  # type: ignore[misc]
