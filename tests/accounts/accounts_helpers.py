@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from faker import Faker
 from fastapi.testclient import TestClient
@@ -96,9 +97,7 @@ def set_up_person(
         return Person(user.id, email, password, secret, codes)
 
 
-def add_member(
-    factory: sessionmaker[Session], person: Person, *, org: str, role: Role
-) -> None:
+def add_member(factory: sessionmaker[Session], person: Person, *, org: str, role: Role) -> None:
     with factory() as session:
         organisation = get_organisation(session=session, slug=org)
         user = session.get(User, person.id)
@@ -152,3 +151,26 @@ def form_token(client: TestClient, path: str) -> str:
     found = _TOKEN.search(page.text)
     assert found, f"no form with a CSRF token on {path} ({page.status_code})"
     return found.group(1)
+
+
+def audit_actions(factory: sessionmaker[Session], organisation_id: int | None = None) -> list[Any]:
+    """The audit entries of one chain (None: sign-ins and other entries of no organisation)."""
+    from sqlalchemy import select
+
+    from jagadata.audit.models import AuditEntry
+    from jagadata.db.tenancy import cross_organisation_session
+
+    with cross_organisation_session(factory) as session:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        if organisation_id is None:
+            query = query.where(AuditEntry.organisation_id.is_(None))
+        else:
+            query = query.where(AuditEntry.organisation_id == organisation_id)
+        return list(session.scalars(query))
+
+
+def organisation_id(factory: sessionmaker[Session], slug: str) -> int:
+    with factory() as session:
+        organisation = get_organisation(session=session, slug=slug)
+        assert organisation is not None
+        return organisation.id

@@ -36,5 +36,3 @@ def web(app: FastAPI, clock: Clock) -> Iterator[TestClient]:
     app.state.clock = clock
     with TestClient(app, base_url="http://testserver") as client:
         yield client
-
-

@@ -109,22 +109,23 @@ def record_failure(
 def limit(
     *, session: Session, scope: str, key: str, policy: Policy, now: datetime | None = None
 ) -> None:
-    """Count one event (a code sent, a form submitted); raise Limited instead once the key has
-    had `policy.limit` events in the window, and while it stays locked."""
+    """Count one event (a code sent, a form submitted), or raise Limited while the key is locked.
+
+    The event that reaches `policy.limit` is still allowed and starts the lockout, so raising
+    never depends on the caller committing: `with atomic(session): limit(...); send(...)`.
+    """
     now = now or utcnow()
     row = _locked_row(session, scope, key, now)
     _forget_stale(row, policy, now)
     if row.locked_until is not None and row.locked_until > now:
         raise Limited(scope, row.locked_until, now)
+    row.count += 1
+    row.updated_at = now
     if row.count >= policy.limit:
         row.locked_until = now + policy.lock_for(row.level)
         row.level += 1
         row.count = 0
         row.window_started_at = now
-        row.updated_at = now
-        raise Limited(scope, row.locked_until, now)
-    row.count += 1
-    row.updated_at = now
 
 
 def reset(*, session: Session, scope: str, key: str) -> None:
