@@ -23,7 +23,8 @@ from jagadata.notify.models import OutboxMessage, OutboxStatus
 from jagadata.notify.service import enqueue_webhook
 
 JAGADATA = [sys.executable, "-c", "from jagadata.cli import main; main()"]
-REDIS_URL = os.environ.get("JAGADATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("JAGADATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+"""Only pinged and named here: nothing is written to it."""
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

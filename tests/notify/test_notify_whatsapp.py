@@ -25,7 +25,7 @@ from jagadata.jobs import JobQueue
 from jagadata.notify.channels import PermanentFailure, TemporaryFailure
 from jagadata.notify.channels.whatsapp import send_whatsapp, text_message
 from jagadata.notify.models import OutboxMessage, OutboxStatus
-from jagadata.notify.service import enqueue_whatsapp
+from jagadata.notify.service import enqueue_whatsapp, enqueue_whatsapp_template
 
 
 def _mobile(faker: Faker) -> str:
@@ -122,6 +122,37 @@ def test_without_a_token_nothing_is_sent_and_the_message_waits(
     with pytest.raises(TemporaryFailure, match="JAGADATA_WHATSAPP_TOKEN"):
         send_whatsapp(text_message(to="+6281200000000", text="x"), settings=unconfigured)
     assert whatsapp_cloud.requests == 0
+
+
+def test_a_template_message_goes_out_with_its_parameters(
+    session: Session,
+    sessions: sessionmaker[Session],
+    immediate_queue: JobQueue,
+    whatsapp_cloud: WhatsAppCloudFake,
+    faker: Faker,
+) -> None:
+    name = faker.first_name()
+    with atomic(session):
+        enqueue_whatsapp_template(
+            session=session,
+            organisation_id=None,
+            to=_mobile(faker),
+            template="request_deadline_reminder",
+            language="id",
+            parameters=[name, "3"],
+        )
+    [accepted] = whatsapp_cloud.accepted
+    template = accepted.body["template"]
+    assert accepted.body["type"] == "template"
+    assert template["name"] == "request_deadline_reminder"
+    assert template["language"] == {"code": "id"}
+    assert template["components"] == [
+        {
+            "type": "body",
+            "parameters": [{"type": "text", "text": name}, {"type": "text", "text": "3"}],
+        }
+    ]
+    assert _only_message(sessions).provider_reference == accepted.wamid
 
 
 def test_a_template_message_is_understood_by_the_fake_like_the_real_api(

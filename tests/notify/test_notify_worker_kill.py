@@ -29,7 +29,11 @@ from jagadata.notify.service import enqueue_email
 BATCH = 40
 HELD_AFTER = 12
 LEASE_SECONDS = 3
-REDIS_URL = os.environ.get("JAGADATA_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get(
+    "JAGADATA_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _XDIST_WORKER % 6}"
+)
+"""A Redis database of the tests' own (one per parallel test process), flushed before and after."""
 
 
 def _worker_command() -> list[str]:

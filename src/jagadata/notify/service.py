@@ -36,7 +36,12 @@ from jagadata.notify.channels.email import (
     send_email,
 )
 from jagadata.notify.channels.webhook import send_webhook, webhook_body
-from jagadata.notify.channels.whatsapp import MAX_TEXT_LENGTH, send_whatsapp, text_message
+from jagadata.notify.channels.whatsapp import (
+    MAX_TEXT_LENGTH,
+    send_whatsapp,
+    template_message,
+    text_message,
+)
 from jagadata.notify.models import Channel, OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
@@ -99,6 +104,28 @@ def enqueue_whatsapp(
         message_id=f"wa-{uuid.uuid4().hex}",
         recipient=normalise_phone(to),
         payload={"text": text},
+    )
+
+
+def enqueue_whatsapp_template(
+    *,
+    session: Session,
+    organisation_id: int | None,
+    to: str,
+    template: str,
+    language: str,
+    parameters: list[str] | None = None,
+) -> OutboxMessage:
+    """Add a WhatsApp template message (approved in WhatsApp Manager) to the transaction."""
+    if not template or not language:
+        raise ValueError("a WhatsApp template message needs the template's name and language")
+    return _add(
+        session,
+        organisation_id=organisation_id,
+        channel=Channel.WHATSAPP,
+        message_id=f"wa-{uuid.uuid4().hex}",
+        recipient=normalise_phone(to),
+        payload={"template": template, "language": language, "parameters": parameters or []},
     )
 
 
@@ -270,7 +297,15 @@ def _send(message: OutboxMessage, *, settings: Settings, http: httpx.Client | No
         send_email(email, settings=settings)
         return None
     if message.channel == Channel.WHATSAPP:
-        body = text_message(to=message.recipient, text=payload["text"])
+        if "template" in payload:
+            body = template_message(
+                to=message.recipient,
+                template=payload["template"],
+                language=payload["language"],
+                parameters=payload["parameters"],
+            )
+        else:
+            body = text_message(to=message.recipient, text=payload["text"])
         return send_whatsapp(body, settings=settings, client=http)
     if message.channel == Channel.WEBHOOK:
         return send_webhook(

@@ -1,4 +1,4 @@
-"""WhatsApp Cloud API: text messages from the configured business phone number.
+"""WhatsApp Cloud API: text and template messages from the configured business phone number.
 
 POST {whatsapp_api_url}/{phone_number_id}/messages with a bearer token; the answer names the
 message (`wamid...`), kept as the outbox row's provider reference. A 4xx answer means the
@@ -30,6 +30,25 @@ def text_message(*, to: str, text: str) -> dict[str, Any]:
         "type": "text",
         "text": {"preview_url": False, "body": text},
     }
+
+
+def template_message(
+    *, to: str, template: str, language: str, parameters: list[str]
+) -> dict[str, Any]:
+    """A pre-approved template (the only kind WhatsApp delivers outside a 24-hour conversation);
+    `parameters` fill its body's {{1}}, {{2}}... in order."""
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to.lstrip("+"),
+        "type": "template",
+        "template": {"name": template, "language": {"code": language}},
+    }
+    if parameters:
+        body["template"]["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}
+        ]
+    return body
 
 
 def send_whatsapp(
