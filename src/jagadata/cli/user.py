@@ -153,14 +153,9 @@ def list_command(org: str = OrgOption, lang: str | None = LangOption) -> None:
         organisation = _organisation_or_exit(session, org, lang)
         rows = service.members(session=session, organisation_id=organisation.id)
         table = Table(title=organisation.name)
-        for heading in (
-            N_("Email"),
-            N_("Name"),
-            N_("Role"),
-            N_("Two-step verification"),
-            N_("Last sign-in"),
-        ):
-            table.add_column(_t(lang, heading))
+        table.add_column(_t(lang, "Email"), no_wrap=True)
+        for heading in (N_("Name"), N_("Role"), N_("Two-step verification"), N_("Last sign-in")):
+            table.add_column(_t(lang, heading), overflow="fold")
         for membership in rows:
             user = membership.user
             if user.disabled:
