@@ -25,9 +25,16 @@ TOKEN_HEX: Final = 6
 EMAIL: Final = re.compile(r"[\w.+%'-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
 NIK: Final = re.compile(r"(?<![\w])\d{16}(?![\w])")
 """The 16-digit Indonesian identity number (Nomor Induk Kependudukan); card numbers too."""
-PHONE: Final = re.compile(r"(?<![\w+])(?:\+62|62|0(?=8))(?:[ \-]?\(?\d\)?){9,13}(?![\w])")
-"""+62…, 62… or 08…, then 9-13 digits with spaces, dashes or brackets between (not dots, so
-an IP address such as 62.103.245.178 stays readable)."""
+PHONE: Final = re.compile(
+    r"(?<![\w+])(?:"
+    r"(?:\+62|62|0(?=8))(?:[ \-]?\(?\d\)?){9,13}"
+    r"|\(0\d{2,3}\)(?:[ \-]?\d){6,8}"
+    r"|0[2-9]\d{1,2}[ \-]?(?:[ \-]?\d){6,8}"
+    r")(?![\w])"
+)
+"""Indonesian phone numbers: +62…, 62… or 08… followed by 9-13 digits, and landlines with an
+area code, (0274) 123 4567 or 021-5551234. Spaces, dashes and brackets may separate digits;
+dots may not, so an IP address such as 62.103.245.178 stays readable."""
 
 DETECTORS: Final = (("email", EMAIL), ("nik", NIK), ("phone", PHONE))
 """Emails first: they may contain digits; NIKs before phones: a NIK is the longer run."""

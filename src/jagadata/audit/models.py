@@ -15,9 +15,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, Mapper, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column
 
 from jagadata.db.base import Base, UTCDateTime
 from jagadata.db.tenancy import OrgScoped
@@ -103,3 +104,9 @@ class AppendOnly(Exception):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_change(_mapper: Mapper[Any], _connection: object, _target: object) -> None:
     raise AppendOnly("audit entries are append-only: record a new entry instead")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_change(state: ORMExecuteState) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is inspect(AuditEntry):
+        raise AppendOnly("audit entries are append-only: record a new entry instead")

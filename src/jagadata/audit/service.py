@@ -14,7 +14,8 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -47,6 +48,7 @@ _ACTION: Final = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 _TARGET_TYPE: Final = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SUBJECT_REF: Final = re.compile(r"^[0-9a-f]{16,128}$")
 _DETAILS_MAX_BYTES: Final = 16_384
+PROGRESS_STEP: Final = 1000
 
 HASHED_FIELDS: Final = (
     "organisation_id",
@@ -131,7 +133,7 @@ def record(
         details=details,
         occurred_at=occurred_at or datetime.now(UTC),
     )
-    chain_id = SYSTEM_CHAIN if organisation_id is None else organisation_id
+    chain_id = _chain_id(organisation_id)
     head = _lock_chain_head(session, chain_id)
     fields["sequence"] = head.last_sequence + 1
     fields["prev_hash"] = head.last_hash
@@ -284,7 +286,7 @@ def iter_entries(
     since: datetime | None = None,
     until: datetime | None = None,
     batch: int = 1000,
-) -> Iterator[Row[Any]]:
+) -> Generator[Row[Any]]:
     """A chain's entries in order, streamed in batches (`since` inclusive, `until` exclusive)."""
     ensure_reachable(session, organisation_id)
     columns = [getattr(AuditEntry, name) for name in ENTRY_COLUMNS]
@@ -299,7 +301,10 @@ def iter_entries(
         statement = statement.where(AuditEntry.occurred_at < until)
     with acting_for(session, organisation_id):
         result = session.execute(statement.execution_options(yield_per=batch))
-    yield from result
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 class Problem(StrEnum):
@@ -334,8 +339,12 @@ class VerifyResult:
 
 def chain_length(*, session: Session, organisation_id: int | None) -> int:
     """How many entries the chain's head says it has (for a progress bar)."""
-    head = session.get(AuditChain, SYSTEM_CHAIN if organisation_id is None else organisation_id)
+    head = session.get(AuditChain, _chain_id(organisation_id))
     return head.last_sequence if head else 0
+
+
+def _chain_id(organisation_id: int | None) -> int:
+    return SYSTEM_CHAIN if organisation_id is None else organisation_id
 
 
 def verify_chain(
@@ -345,41 +354,52 @@ def verify_chain(
     progress: Callable[[int], None] | None = None,
 ) -> VerifyResult:
     """Recompute every hash of the chain in order; report the first broken link."""
-    checked = 0
-    expected = 1
-    previous = GENESIS_HASH
-
-    def broken(link: BrokenLink) -> VerifyResult:
+    with closing(iter_entries(session=session, organisation_id=organisation_id)) as rows:
+        walk = _walk(rows, progress)
+    link = walk.broken
+    if link is None:
+        head = session.execute(
+            select(AuditChain.last_sequence, AuditChain.last_hash).where(
+                AuditChain.chain_id == _chain_id(organisation_id)
+            )
+        ).one_or_none()
+        head_sequence, head_hash = head if head is not None else (0, GENESIS_HASH)
+        if head_sequence != walk.last or head_hash != walk.last_hash:
+            first = min(head_sequence, walk.last) + 1 if head_sequence != walk.last else walk.last
+            link = BrokenLink(first, Problem.HEAD_MISMATCH, str(head_sequence), str(walk.last))
+    if link is not None:
         log.warning("audit chain of organisation %s broken at entry %d: %s",
                     organisation_id, link.sequence, link.problem.value)  # fmt: skip
-        return VerifyResult(organisation_id, checked, link)
+    return VerifyResult(organisation_id, walk.checked, link)
 
-    for row in iter_entries(session=session, organisation_id=organisation_id):
-        checked += 1
-        fields = row._asdict()
+
+@dataclass
+class _Walk:
+    checked: int = 0
+    last: int = 0
+    last_hash: str = GENESIS_HASH
+    broken: BrokenLink | None = None
+
+
+def _walk(rows: Iterator[Row[Any]], progress: Callable[[int], None] | None) -> _Walk:
+    """Follow the chain from its first entry until it ends or a link is broken."""
+    walk = _Walk()
+    for row in rows:
+        walk.checked += 1
+        expected = walk.last + 1
         if row.sequence != expected:
-            return broken(BrokenLink(expected, Problem.GAP, str(expected), str(row.sequence)))
-        if row.prev_hash != previous:
-            return broken(
-                BrokenLink(row.sequence, Problem.PREV_HASH_MISMATCH, previous, row.prev_hash)
+            walk.broken = BrokenLink(expected, Problem.GAP, str(expected), str(row.sequence))
+        elif row.prev_hash != walk.last_hash:
+            walk.broken = BrokenLink(
+                expected, Problem.PREV_HASH_MISMATCH, walk.last_hash, row.prev_hash
             )
-        actual = entry_hash(fields)
-        if actual != row.hash:
-            return broken(BrokenLink(row.sequence, Problem.HASH_MISMATCH, actual, row.hash))
-        previous = row.hash
-        expected += 1
-        if progress is not None and checked % 1000 == 0:
-            progress(1000)
-    if progress is not None and checked % 1000:
-        progress(checked % 1000)
-    head = session.execute(
-        select(AuditChain.last_sequence, AuditChain.last_hash).where(
-            AuditChain.chain_id == (SYSTEM_CHAIN if organisation_id is None else organisation_id)
-        )
-    ).one_or_none()
-    head_sequence, head_hash = head if head is not None else (0, GENESIS_HASH)
-    last = expected - 1
-    if head_sequence != last or head_hash != previous:
-        first = min(head_sequence, last) + 1 if head_sequence != last else last
-        return broken(BrokenLink(first, Problem.HEAD_MISMATCH, str(head_sequence), str(last)))
-    return VerifyResult(organisation_id, checked, None)
+        elif (actual := entry_hash(row._asdict())) != row.hash:
+            walk.broken = BrokenLink(expected, Problem.HASH_MISMATCH, actual, row.hash)
+        if walk.broken is not None:
+            break
+        walk.last, walk.last_hash = expected, row.hash
+        if progress is not None and walk.checked % PROGRESS_STEP == 0:
+            progress(PROGRESS_STEP)
+    if progress is not None and walk.checked % PROGRESS_STEP:
+        progress(walk.checked % PROGRESS_STEP)
+    return walk
