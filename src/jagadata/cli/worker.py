@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 from typing import NoReturn
 
@@ -65,11 +66,13 @@ def open_queue(settings: Settings, lang: str, *, lease: timedelta = DEFAULT_LEAS
     """The configured queue, answering; or one sentence on what to fix and exit 2."""
     try:
         queue = make_queue(settings, lease=lease)
+    except (OSError, ValueError, sqlite3.Error) as error:
+        queue_unavailable(lang, settings, describe_queue(settings), str(error) or repr(error))
+    try:
         queue.ping()
-    except (QueueUnavailable, OSError, ValueError) as error:
-        where = error.where if isinstance(error, QueueUnavailable) else describe_queue(settings)
-        reason = error.reason if isinstance(error, QueueUnavailable) else str(error)
-        queue_unavailable(lang, settings, where, reason)
+    except QueueUnavailable as dead:
+        queue.close()
+        queue_unavailable(lang, settings, dead.where, dead.reason)
     return queue
 
 
