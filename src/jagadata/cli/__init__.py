@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from jagadata import __version__
-from jagadata.cli import check, db, init_cmd, keys, manifest_cmd, org, policy, serve
+from jagadata.cli import check, db, init_cmd, keys, manifest_cmd, org, policy, serve, worker
 from jagadata.cli.common import _t, cli_language, err_console
 from jagadata.config import get_settings
 
@@ -30,6 +30,7 @@ app.add_typer(keys.app, name="keys")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
+app.command("worker")(worker.worker_command)
 
 
 @app.command("version")
