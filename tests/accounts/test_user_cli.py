@@ -72,7 +72,7 @@ def test_adding_an_existing_person_to_another_organisation_gives_no_new_link(
     assert "already had an account" in output
     assert LINK.search(output)  # not set up yet: a link is still useful
     code, output = _user("add", email, "--org", "millealab", "--lang", "en", runner=runner)
-    assert code == 2 and "already a member of millealab as viewer" in output
+    assert code == 2 and "already a member of millealab as Viewer" in output
     code, output = _user("list", "--org", "millealab", "--lang", "en", runner=runner)
     assert code == 0 and email in output and "Viewer" in output
 

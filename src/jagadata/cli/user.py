@@ -128,7 +128,7 @@ def add_command(
         except service.AlreadyMember as already:
             fail(
                 _t(lang, "{email} is already a member of {org} as {role}.").format(
-                    email=email, org=org, role=already.role
+                    email=email, org=org, role=_t(lang, ROLE_LABELS[Role(already.role)])
                 ),
                 hint=_t(
                     lang, "To change the role, run: jagadata user role EMAIL --org ORG --role ROLE"
@@ -136,9 +136,9 @@ def add_command(
             )
     label = _t(lang, ROLE_LABELS[role])
     message = (
-        "Added {email} to {org} as {role}."
+        N_("Added {email} to {org} as {role}.")
         if created
-        else "{email} already had an account and is now a member of {org} as {role}."
+        else N_("{email} already had an account and is now a member of {org} as {role}.")
     )
     console.print(_t(lang, message).format(email=escape(email), org=escape(org), role=label))
     if token is not None:
