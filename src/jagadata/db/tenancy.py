@@ -183,14 +183,16 @@ def _narrow_to_organisation(state: ORMExecuteState) -> None:
     if organisation_id is None:
         _refuse_unscoped(state)
         return
-    touched = touched_scoped_tables(state.statement)
-    if touched and not state.is_orm_statement:
-        raise OrganisationMismatch(
-            f"a Core statement on {', '.join(sorted(touched))} cannot be narrowed to the "
-            "session's organisation; query the ORM entity instead"
-        )
-    if state.is_insert:
+    if not state.is_orm_statement:
+        touched = touched_scoped_tables(state.statement)
         if touched:
+            raise OrganisationMismatch(
+                f"a Core statement on {', '.join(sorted(touched))} cannot be narrowed to the "
+                "session's organisation; query the ORM entity instead"
+            )
+        return
+    if state.is_insert:
+        if touched_scoped_tables(state.statement):
             _check_inserted_rows(state, organisation_id)
         return
     state.statement = state.statement.options(_organisation_criteria(organisation_id))
