@@ -25,9 +25,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def sessions_of(app: FastAPI) -> sessionmaker[Session]:
+def sessions_of(app: FastAPI) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the app's database; its engine is closed afterwards even if no client ran
+    the app's lifespan."""
     factory: sessionmaker[Session] = app.state.sessions
-    return factory
+    yield factory
+    app.state.engine.dispose()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ everything of an organisation it does not belong to."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from jagadata.i18n import gettext
 DOC = Path(__file__).resolve().parents[2] / "docs" / "accounts.md"
 
 
-def _probe(action: Action) -> object:
+def _probe(action: Action) -> Callable[..., dict[str, str]]:
     def endpoint(member: Member = Depends(require_role(action))) -> dict[str, str]:
         return {"organisation": member.organisation.slug, "role": member.role.value}
 

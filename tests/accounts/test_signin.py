@@ -288,3 +288,17 @@ def test_after_sign_in_only_console_paths_are_followed(
     assert sign_in(web, person, clock, next_path="//evil.example/admin/") == "/admin/account"
     web.cookies.clear()
     assert sign_in(web, person, clock, next_path="/admin/account?tab=1") == "/admin/account?tab=1"
+
+
+def test_the_console_home_is_the_landing_once_it_exists(
+    app: FastAPI, web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    from fastapi import APIRouter
+
+    person = set_up_person(sessions_of, faker_id)
+    assert sign_in(web, person, clock) == "/admin/account"
+    console = APIRouter()
+    console.add_api_route("/admin/", lambda: {"console": True}, methods=["GET"])
+    app.include_router(console)
+    web.cookies.clear()
+    assert sign_in(web, person, clock) == "/admin/"

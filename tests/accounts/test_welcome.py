@@ -17,6 +17,7 @@ from accounts_helpers import (
 )
 from faker import Faker
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from jagadata.accounts import service, totp
@@ -54,7 +55,7 @@ def _secret(page: str) -> str:
     return found.group(1).replace(" ", "")
 
 
-def _submit(client: TestClient, token: str, password: str, again: str, code: str) -> object:
+def _submit(client: TestClient, token: str, password: str, again: str, code: str) -> Response:
     return client.post(
         f"/admin/welcome/{token}",
         data={
@@ -77,12 +78,12 @@ def test_the_link_sets_password_and_totp_then_works_no_more(
     assert _secret(web.get(f"/admin/welcome/{token}").text) == secret  # same QR on reload
     password = new_password(faker_id)
     done = _submit(web, token, password, password, totp.code_at(secret, clock.now))
-    assert done.status_code == 200  # type: ignore[attr-defined]
-    codes = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", done.text)  # type: ignore[attr-defined]
+    assert done.status_code == 200
+    codes = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", done.text)
     assert len(codes) == 10
     assert web.get(f"/admin/welcome/{token}").status_code == 404
     again = _submit(web, token, password, password, totp.code_at(secret, clock.now))
-    assert again.status_code == 404  # type: ignore[attr-defined]
+    assert again.status_code == 404
     enrolled = [e for e in audit_actions(sessions_of) if e.action == "user.mfa_enrolled"]
     assert len(enrolled) == 1 and enrolled[0].details["first_time"] is True
     org_actions = [
@@ -110,10 +111,10 @@ def test_mistakes_are_explained_and_the_link_still_works(
     else:
         wrong = f"{(int(code) + 500_000) % 1_000_000:06d}"
         response = _submit(web, token, password, password, wrong)
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert 'id="setup-error"' in response.text  # type: ignore[attr-defined]
-    assert _secret(response.text) == secret  # type: ignore[attr-defined]
-    assert _submit(web, token, password, password, code).status_code == 200  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    assert 'id="setup-error"' in response.text
+    assert _secret(response.text) == secret
+    assert _submit(web, token, password, password, code).status_code == 200
 
 
 def test_a_link_expires_after_24_hours(

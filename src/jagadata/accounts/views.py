@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.requests import HTTPConnection
+from starlette.routing import Match
 
 from jagadata.accounts import ratelimit, service, sessions, signin, totp
 from jagadata.accounts.deps import SIGN_IN_PATH, CurrentUser, SignInRequired, now_of, settings_of
@@ -51,9 +52,10 @@ def _set_cookie(response: Response, name: str, value: str, settings: Settings) -
 
 
 def landing(request: Request) -> str:
-    """The console's home when it exists, else the account page."""
-    routes = getattr(request.app, "routes", [])
-    if any(getattr(route, "path", None) == LANDING for route in routes):
+    """The console's home when the app serves one, else the account page."""
+    scope = {"type": "http", "path": LANDING, "method": "GET", "root_path": "", "headers": []}
+    routes = request.app.router.routes
+    if any(route.matches(scope)[0] is Match.FULL for route in routes):
         return LANDING
     return ACCOUNT
 
