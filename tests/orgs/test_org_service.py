@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jagadata.db.tenancy import across_organisations
 from jagadata.manifest.loader import LoadedManifest
 from jagadata.orgs import service
 from jagadata.orgs.models import ImmutableVersion, ManifestVersion, PolicyVersion
@@ -22,7 +23,8 @@ MakeManifest = Callable[..., LoadedManifest]
 
 
 def _count(session: Session, model: type[ManifestVersion] | type[PolicyVersion]) -> int:
-    return session.scalar(select(func.count()).select_from(model)) or 0
+    with across_organisations(session):
+        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_adding_publishes_version_one_in_every_language_and_format(

@@ -11,9 +11,10 @@ from pathlib import Path
 import typer
 
 from jagadata import __version__
-from jagadata.cli import check, db, init_cmd, keys, manifest_cmd, org, policy, serve, worker
+from jagadata.cli import audit, check, db, init_cmd, keys, manifest_cmd, org, policy, serve, worker
 from jagadata.cli.common import _t, cli_language, err_console
 from jagadata.config import get_settings
+from jagadata.logs import configure_logging
 
 app = typer.Typer(
     name="jagadata",
@@ -27,6 +28,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(org.app, name="org")
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
@@ -41,7 +43,7 @@ def version_command() -> None:
 
 def main() -> None:
     """Run the CLI; an unexpected failure prints where its details were written, not a traceback."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING)
     try:
         app(standalone_mode=True)
     except SystemExit:

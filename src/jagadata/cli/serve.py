@@ -3,6 +3,7 @@ background jobs in the same process unless a Redis queue leaves them to `jagadat
 
 from __future__ import annotations
 
+import logging
 import socket
 from contextlib import nullcontext
 from pathlib import Path
@@ -18,6 +19,7 @@ from jagadata.cli.worker import open_queue
 from jagadata.config import get_settings
 from jagadata.i18n import gettext
 from jagadata.jobs import background_consumer, install_queue
+from jagadata.logs import configure_logging
 from jagadata.orgs import service
 
 
@@ -68,6 +70,7 @@ def serve_command(
         )
     console.print(line.format(queue=escape(queue.description)))
     console.print(_t(lang, "Press Ctrl+C to stop."))
+    configure_logging(logging.INFO)
     previous = install_queue(queue)
     try:
         with background_consumer(queue) if runs_jobs else nullcontext():
@@ -80,6 +83,7 @@ def serve_command(
                 server_header=False,
                 reload_dirs=[str(Path(jagadata.__file__).parent)] if reload else None,
                 log_level="info",
+                log_config=None,  # uvicorn logs through jagadata's redacting handler
             )
     finally:
         install_queue(previous)
