@@ -234,12 +234,17 @@ def test_wrong_codes_end_the_attempt_after_five(
     assert _second_factor(web, wrong) == 303  # locked: back to the start
     assert web.get("/admin/login/verify", follow_redirects=False).status_code == 303
     _password_attempt(web, person.email, person.password)
+    pending_token = web.cookies.get("jd_pending")
+    assert pending_token
     response = web.post(
         "/admin/login/verify",
         data={"code": right, "csrf_token": form_token(web, "/admin/login/verify")},
         follow_redirects=False,
     )
     assert response.status_code == 429
+    assert response.headers["retry-after"] == "60"
+    web.cookies.set("jd_pending", pending_token)
+    assert web.get("/admin/login/verify", follow_redirects=False).status_code == 303
 
 
 def test_a_recovery_code_signs_in_once(

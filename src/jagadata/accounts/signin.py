@@ -94,15 +94,12 @@ def check_second_factor(
     now: datetime | None = None,
 ) -> str | None:
     """The active session's new token if `code` is the current TOTP code or an unused recovery
-    code; None otherwise. Raises ratelimit.Limited (and ends `pending`) when locked."""
+    code; None otherwise (the failure that starts a lockout also ends `pending`). Raises
+    ratelimit.Limited, changing nothing, while the account is locked."""
     now = now or utcnow()
     user = pending.user
     key = str(user.id)
-    try:
-        ratelimit.check(session=session, scope=SECOND_FACTOR_SCOPE, key=key, now=now)
-    except ratelimit.Limited:
-        sessions.end(session=session, user_session=pending, now=now)
-        raise
+    ratelimit.check(session=session, scope=SECOND_FACTOR_SCOPE, key=key, now=now)
     method = None
     remaining = None
     if user.totp_secret is not None:

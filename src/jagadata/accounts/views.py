@@ -193,6 +193,8 @@ def verify(
                 now=now_of(request),
             )
     except ratelimit.Limited as limited:
+        with atomic(session):
+            sessions.end(session=session, user_session=pending, now=now_of(request))
         response = _locked(request, limited)
         response.delete_cookie(_pending_cookie(settings), path="/")
         return response
@@ -293,7 +295,10 @@ def welcome(
                 policy=ratelimit.SIGN_IN_LINK,
                 now=now,
             )
+        try:
             link = service.open_sign_in_link(session=session, token=token, now=now)
+        except service.LinkInvalid:
+            return _link_invalid(request)
         assert link.pending_totp_secret is not None
         return _welcome_page(
             request,
