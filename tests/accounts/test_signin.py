@@ -307,3 +307,18 @@ def test_the_console_home_is_the_landing_once_it_exists(
     app.include_router(console)
     web.cookies.clear()
     assert sign_in(web, person, clock) == "/admin/"
+
+
+def test_the_language_chosen_on_the_sign_in_page_is_kept(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker
+) -> None:
+    person = set_up_person(sessions_of, faker_id)
+    assert 'lang="id"' in web.get("/admin/login").text.split(">", 2)[1]
+    english = web.get("/admin/login?lang=en")
+    assert '<html lang="en">' in english.text and web.cookies.get("lang") == "en"
+    _password_attempt(web, person.email, person.password)
+    verify = web.get("/admin/login/verify")
+    assert '<html lang="en">' in verify.text
+    assert "The 6-digit code from your authenticator app" in verify.text
+    french = web.get("/admin/login/verify?lang=fr").text
+    assert _t("fr", "Two-step verification") in french and '<html lang="fr">' in french

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 
 from jagadata.i18n import LANGUAGES, gettext, translations
 from jagadata.orgs.service import WIB
+from jagadata.web.templating import ENDONYMS, LANG_COOKIE, LANG_COOKIE_MAX_AGE, known_language
 
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
 NO_STORE: Final = {"cache-control": "no-store", "pragma": "no-cache"}
@@ -62,6 +63,24 @@ def render(
     page = (
         environment(lang)
         .get_template(template)
-        .render(lang=lang, root=connection.scope.get("root_path", ""), **(context or {}))
+        .render(
+            lang=lang,
+            root=connection.scope.get("root_path", ""),
+            path=connection.url.path,
+            endonyms=ENDONYMS,
+            **(context or {}),
+        )
     )
-    return HTMLResponse(page, status_code=status_code, headers={**NO_STORE, **(headers or {})})
+    response = HTMLResponse(page, status_code=status_code, headers={**NO_STORE, **(headers or {})})
+    if known_language(connection.query_params.get("lang"), LANGUAGES) == lang and (
+        connection.cookies.get(LANG_COOKIE) != lang
+    ):
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=LANG_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=connection.url.scheme == "https",
+        )
+    return response
