@@ -100,6 +100,14 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_https(
             },
             follow_redirects=False,
         )
+        signed_out = client.post(
+            "/admin/logout",
+            data={"csrf_token": form_token(client, "/admin/account")},
+            follow_redirects=False,
+        )
+    forgotten = signed_out.headers["set-cookie"].lower()
+    assert forgotten.startswith("__host-jd_session=") and "secure" in forgotten
+    assert "max-age=0" in forgotten
     cookies = [c for c in response.headers.get_list("set-cookie") if "jd_session=" in c]
     assert len(cookies) == 1
     cookie = cookies[0].lower()

@@ -51,6 +51,13 @@ def _set_cookie(response: Response, name: str, value: str, settings: Settings) -
     )
 
 
+def _forget_cookie(response: Response, name: str, settings: Settings) -> None:
+    """Delete a cookie with the attributes it was set with (a `__Host-` one needs Secure)."""
+    response.delete_cookie(
+        name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
+    )
+
+
 def landing(request: Request) -> str:
     """The console's home when the app serves one, else the account page."""
     scope = {"type": "http", "path": LANDING, "method": "GET", "root_path": "", "headers": []}
@@ -196,7 +203,7 @@ def verify(
         with atomic(session):
             sessions.end(session=session, user_session=pending, now=now_of(request))
         response = _locked(request, limited)
-        response.delete_cookie(_pending_cookie(settings), path="/")
+        _forget_cookie(response, _pending_cookie(settings), settings)
         return response
     if token is None:
         if _pending_session(request, session) is None:  # locked out by this failure
@@ -204,7 +211,7 @@ def verify(
         return _page(request, "accounts/verify.html", status_code=401, next=target, error="code")
     response = _redirect(target)
     _set_cookie(response, sessions.cookie_name(settings), token, settings)
-    response.delete_cookie(_pending_cookie(settings), path="/")
+    _forget_cookie(response, _pending_cookie(settings), settings)
     return response
 
 
@@ -339,7 +346,7 @@ def logout(request: Request, session: SessionDep, signed_in: CurrentUser) -> Res
             now=now_of(request),
         )
     response = _redirect(f"{SIGN_IN_PATH}?signed_out=here")
-    response.delete_cookie(sessions.cookie_name(settings), path="/")
+    _forget_cookie(response, sessions.cookie_name(settings), settings)
     return response
 
 
@@ -351,7 +358,7 @@ def sign_out_everywhere(request: Request, session: SessionDep, signed_in: Curren
             session=session, user=signed_in.user, client=_client(request), now=now_of(request)
         )
     response = _redirect(f"{SIGN_IN_PATH}?signed_out=everywhere")
-    response.delete_cookie(sessions.cookie_name(settings), path="/")
+    _forget_cookie(response, sessions.cookie_name(settings), settings)
     return response
 
 
