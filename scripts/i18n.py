@@ -82,6 +82,6 @@ def main(domain: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in OWN_DIRS and sys.argv[1] != "messages":
+    if len(sys.argv) != 2 or sys.argv[1] not in (*OWN_DIRS, "messages"):
         sys.exit(__doc__)
     main(sys.argv[1])
