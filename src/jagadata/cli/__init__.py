@@ -11,7 +11,19 @@ from pathlib import Path
 import typer
 
 from jagadata import __version__
-from jagadata.cli import audit, check, db, init_cmd, keys, manifest_cmd, org, policy, serve, worker
+from jagadata.cli import (
+    audit,
+    check,
+    db,
+    init_cmd,
+    keys,
+    manifest_cmd,
+    org,
+    policy,
+    serve,
+    user,
+    worker,
+)
 from jagadata.cli.common import _t, cli_language, err_console
 from jagadata.config import get_settings
 from jagadata.logs import configure_logging
@@ -29,6 +41,7 @@ app.add_typer(org.app, name="org")
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(user.app, name="user")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
