@@ -1,6 +1,6 @@
 """Extract translatable text of one catalogue domain and update its id/fr catalogues.
 
-    .venv/bin/python scripts/i18n.py messages|checks|policy|web|accounts
+    .venv/bin/python scripts/i18n.py messages|checks|policy|web|accounts|console
 
 Then translate the new entries in src/jagadata/locale/{id,fr}/LC_MESSAGES/DOMAIN.po
 (Indonesian is the authoritative text; write it as Indonesian, not word by word).
@@ -22,6 +22,7 @@ OWN_DIRS = {
     "policy": ["policy", "cli/policy.py"],
     "web": ["web", "db", "orgs", "cli/org.py", "cli/serve.py", "cli/db.py"],
     "accounts": ["accounts", "cli/user.py", "web/csrf.py"],
+    "console": ["console"],
 }
 
 

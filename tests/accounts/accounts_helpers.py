@@ -1,14 +1,23 @@
-"""Helpers for accounts tests: a clock tests move by hand, and users who have set up their
-account (password and TOTP) through the same one-time link a real person uses."""
+"""Helpers for accounts tests: a clock tests move by hand, users who have set up their
+account (password and TOTP) through the same one-time link a real person uses, and the app
+served for a real browser."""
 
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import uvicorn
 from faker import Faker
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +29,14 @@ from jagadata.db import atomic
 from jagadata.orgs.service import get_organisation
 
 START = datetime(2026, 11, 23, 9, 0, 7, tzinfo=UTC)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 GELATO = "la-gelato-academy"
 MILLEALAB = "millealab"
 
@@ -174,3 +191,25 @@ def organisation_id(factory: sessionmaker[Session], slug: str) -> int:
         organisation = get_organisation(session=session, slug=slug)
         assert organisation is not None
         return organisation.id
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The app served by uvicorn on a free port, in a background thread; yields its address."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(600):  # up to 30 s
+            if server.started or not thread.is_alive():
+                break
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()

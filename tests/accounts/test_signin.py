@@ -296,25 +296,20 @@ def test_after_sign_in_only_console_paths_are_followed(
     web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
 ) -> None:
     person: Person = set_up_person(sessions_of, faker_id)
-    assert sign_in(web, person, clock, next_path="https://evil.example/") == "/admin/account"
+    assert sign_in(web, person, clock, next_path="https://evil.example/") == "/admin/"
     web.cookies.clear()
-    assert sign_in(web, person, clock, next_path="//evil.example/admin/") == "/admin/account"
+    assert sign_in(web, person, clock, next_path="//evil.example/admin/") == "/admin/"
     web.cookies.clear()
     assert sign_in(web, person, clock, next_path="/admin/account?tab=1") == "/admin/account?tab=1"
 
 
-def test_the_console_home_is_the_landing_once_it_exists(
-    app: FastAPI, web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+def test_sign_in_lands_on_the_console_home(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
 ) -> None:
-    from fastapi import APIRouter
-
     person = set_up_person(sessions_of, faker_id)
-    assert sign_in(web, person, clock) == "/admin/account"
-    console = APIRouter()
-    console.add_api_route("/admin/", lambda: {"console": True}, methods=["GET"])
-    app.include_router(console)
-    web.cookies.clear()
     assert sign_in(web, person, clock) == "/admin/"
+    home = web.get("/admin/", follow_redirects=False)
+    assert home.headers["location"] == "/admin/o/la-gelato-academy/"  # her only organisation
 
 
 def test_the_language_chosen_on_the_sign_in_page_is_kept(

@@ -7,6 +7,8 @@ organisation in the path (`/admin/o/{org}/...`), role checks, and the API key of
 An organisation the user does not belong to answers 404, as if it did not exist; a role that
 may not take the action answers 403. Once the membership is known, the request's database
 session is bound to that organisation (db.tenancy), so nothing else can leak into the page.
+Opening an organisation in a session (signing in to it, or switching to it) is recorded in its
+audit trail (`console.opened`): who entered, when and from where.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jagadata.accounts import keys, service, sessions
 from jagadata.accounts.models import ApiKey, Membership, User, UserSession
 from jagadata.accounts.roles import Action, Role, allowed
+from jagadata.audit.service import Actor, record
 from jagadata.config import Settings
 from jagadata.db.base import utcnow
 from jagadata.db.tenancy import scope
@@ -96,7 +99,9 @@ class Member:
         return allowed(self.role, action)
 
 
-def current_membership(org: str, session: SessionDep, signed_in: CurrentUser) -> Member:
+def current_membership(
+    org: str, request: Request, session: SessionDep, signed_in: CurrentUser
+) -> Member:
     organisation = organisation_or_404(session, org)
     found = service.membership(
         session=session, user_id=signed_in.user.id, organisation_id=organisation.id
@@ -105,6 +110,18 @@ def current_membership(org: str, session: SessionDep, signed_in: CurrentUser) ->
         raise HTTPException(status_code=404)
     if signed_in.user_session.organisation_id != organisation.id:
         signed_in.user_session.organisation_id = organisation.id
+        record(
+            session=session,
+            organisation_id=organisation.id,
+            actor=Actor.user(signed_in.user.id),
+            action="console.opened",
+            target_type="user",
+            target_id=signed_in.user.id,
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+            details={"role": found.role},
+            occurred_at=now_of(request),
+        )
         session.commit()
     scope(session, organisation.id)
     return Member(signed_in, organisation, found)

@@ -374,7 +374,7 @@ async def _sign_in_required(request: Request, error: Exception) -> Response:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    """Add the sign-in pages, the API-key pages and endpoint, and CSRF protection to `app`.
+    """Add the sign-in pages, the API-key endpoint and CSRF protection to `app`.
     Call it before the app's outer middleware (security headers, error page) is added."""
     from jagadata.accounts import key_views
     from jagadata.i18n import LANGUAGES
@@ -382,7 +382,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     from jagadata.web.templating import environment
 
     app.include_router(router)
-    app.include_router(key_views.router)
     app.include_router(key_views.api_router)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_middleware(CsrfMiddleware, settings=settings)

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from jagadata import __version__
 from jagadata.accounts.views import install as install_accounts
 from jagadata.config import Settings, get_settings
+from jagadata.console.views import install as install_console
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision
 from jagadata.policy.render import policy_stylesheet
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_api_route("/static/policy.css", _policy_css, include_in_schema=False)
+    install_console(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.health_router)
     app.include_router(api.router)

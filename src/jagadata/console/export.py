@@ -1,0 +1,106 @@
+"""Streaming the audit export: `jagadata.audit.export` writes the entries (the same format as
+`jagadata audit export`) in a thread of its own, and the response sends them on as they come,
+so an export of millions of entries never sits in memory."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Final, TextIO, cast
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from jagadata.audit.export import ExportFormat, export_entries
+from jagadata.db.tenancy import scope
+
+CHUNK_CHARS: Final = 64 * 1024
+QUEUE_CHUNKS: Final = 8
+PUT_WAIT_SECONDS: Final = 0.5
+
+
+class _Stopped(Exception):
+    """The client went away: the writer stops reading the chain."""
+
+
+class _ChunkWriter:
+    """A text sink for `export_entries` that hands UTF-8 chunks to the response."""
+
+    def __init__(self, chunks: queue.Queue[bytes | BaseException | None], stop: threading.Event):
+        self.chunks = chunks
+        self.stop = stop
+        self.buffer: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        self.buffer.append(text)
+        self.size += len(text)
+        if self.size >= CHUNK_CHARS:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.buffer:
+            self.put("".join(self.buffer).encode("utf-8"))
+            self.buffer, self.size = [], 0
+
+    def put(self, item: bytes | BaseException | None) -> None:
+        while True:
+            if self.stop.is_set():
+                raise _Stopped()
+            try:
+                self.chunks.put(item, timeout=PUT_WAIT_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+
+def stream_export(
+    factory: sessionmaker[Session],
+    *,
+    organisation_id: int,
+    fmt: ExportFormat,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[bytes]:
+    """The organisation's entries in chain order, as chunks of the export file."""
+    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
+    stop = threading.Event()
+    writer = _ChunkWriter(chunks, stop)
+
+    def produce() -> None:
+        try:
+            with factory() as session:
+                scope(session, organisation_id)
+                export_entries(
+                    session=session,
+                    organisation_id=organisation_id,
+                    out=cast(TextIO, writer),
+                    fmt=fmt,
+                    since=since,
+                    until=until,
+                )
+            writer.flush()
+            writer.put(None)
+        except _Stopped:
+            return
+        except BaseException as error:
+            try:
+                writer.put(error)
+            except _Stopped:
+                return
+
+    producer = threading.Thread(target=produce, name="audit-export", daemon=True)
+    producer.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join(timeout=5)

@@ -1,0 +1,19 @@
+"""The console's routes in one router, and its static files (stylesheet, vendored htmx)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from jagadata.console import audit_views, home, keys, manifests, outbox_views, people
+from jagadata.console.render import STATIC_DIR, STATIC_PATH
+
+router = APIRouter(include_in_schema=False)
+for _pages in (home, manifests, people, keys, audit_views, outbox_views):
+    router.include_router(_pages.router)
+
+
+def install(app: FastAPI) -> None:
+    """Add the console's pages and its static files; before the app's own /static mount."""
+    app.include_router(router)
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="console-static")
