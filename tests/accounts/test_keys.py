@@ -12,12 +12,8 @@ from accounts_helpers import (
     MILLEALAB,
     Clock,
     audit_actions,
-    form_token,
     organisation_id,
-    set_up_person,
-    sign_in,
 )
-from faker import Faker
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -143,58 +139,3 @@ def test_last_used_is_written_at_most_once_a_minute(
     clock.advance(seconds=1)
     web.get(url, headers=_bearer(token))
     assert last_used() == first + timedelta(seconds=60)
-
-
-def test_the_keys_page_creates_shows_once_and_revokes(
-    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
-) -> None:
-    owner = set_up_person(sessions_of, faker_id)
-    sign_in(web, owner, clock)
-    page = f"/admin/o/{GELATO}/keys"
-    response = web.post(
-        page,
-        data={"name": "WordPress", "scope": ["consent:write", "policy:read"],
-              "csrf_token": form_token(web, page)},
-    )  # fmt: skip
-    assert response.status_code == 200
-    token = re.search(r'id="new-key">(jd_[^<]+)<', response.text)
-    assert token is not None
-    assert (
-        web.get(f"/api/v1/orgs/{GELATO}/api-key", headers=_bearer(token.group(1))).json()["name"]
-        == "WordPress"
-    )
-    listing = web.get(page).text
-    assert token.group(1) not in listing and "WordPress" in listing
-    key_id = re.search(r"/keys/(\d+)/revoke", listing)
-    assert key_id is not None
-    web.post(f"{page}/{key_id.group(1)}/revoke", data={"csrf_token": form_token(web, page)})
-    url = f"/api/v1/orgs/{GELATO}/api-key"
-    assert web.get(url, headers=_bearer(token.group(1))).status_code == 401
-    refused = web.post(page, data={"name": "", "csrf_token": form_token(web, page)})
-    assert refused.status_code == 422
-
-
-def test_an_owner_of_one_organisation_cannot_touch_anothers_keys(
-    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
-) -> None:
-    owner = set_up_person(sessions_of, faker_id)
-    other_key, other_token = _create(sessions_of, MILLEALAB, ["policy:read"])
-    sign_in(web, owner, clock)
-    token = form_token(web, f"/admin/o/{GELATO}/keys")
-    assert web.get(f"/admin/o/{MILLEALAB}/keys").status_code == 404
-    assert (
-        web.post(
-            f"/admin/o/{MILLEALAB}/keys/{other_key}/revoke", data={"csrf_token": token}
-        ).status_code
-        == 404
-    )
-    assert (
-        web.post(
-            f"/admin/o/{GELATO}/keys/{other_key}/revoke", data={"csrf_token": token}
-        ).status_code
-        == 404
-    )
-    assert (
-        web.get(f"/api/v1/orgs/{MILLEALAB}/api-key", headers=_bearer(other_token)).status_code
-        == 200
-    )
