@@ -176,7 +176,10 @@ def test_the_console_is_indonesian_unless_the_person_chooses_english(
     assert '<html lang="en">' in chosen.text and "Needs attention" in chosen.text
     assert web.cookies.get("lang") == "en"
     assert '<html lang="en">' in web.get(f"/admin/o/{GELATO}/manifest").text
-    french = web.get(home, params={"lang": "fr"}, headers={"accept-language": "id"})
+    french = web.get(home, params={"lang": "fr"})
+    assert '<html lang="en">' in french.text, "no French console: the choice kept stands"
+    web.cookies.delete("lang")
+    french = web.get(home, params={"lang": "fr"}, headers={"accept-language": "fr-FR, fr"})
     assert '<html lang="id">' in french.text, "the console speaks Indonesian and English"
 
 
