@@ -199,3 +199,17 @@ def test_another_organisations_pages_answer_404_like_an_unknown_one(
         unknown = web.get(f"/admin/o/tidak-ada/{page}")
         assert theirs.status_code == unknown.status_code == 404, page
     assert web.get(f"/admin/o/{GELATO}/manifest/99").status_code == 404
+
+
+def test_a_features_page_keeps_its_own_catalogue_inside_the_shell() -> None:
+    """A later feature renders with its own catalogue; the shell's texts still come from the
+    console's (here the accounts catalogue stands in for a feature's)."""
+    from jagadata.console.render import environment
+
+    env = environment("id", "accounts")
+    shown = env.from_string("{{ _('Needs attention') }}|{{ _('Sign out everywhere') }}").render()
+    assert shown == "|".join(
+        (_t("id", "Needs attention"), gettext("id", "Sign out everywhere", "accounts"))
+    )
+    assert "Sign out everywhere" not in shown
+    assert "accounts/login.html" in env.list_templates(), "templates found in every package"

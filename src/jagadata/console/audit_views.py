@@ -194,6 +194,15 @@ def _actor_label(entry: AuditEntry, names: dict[str, str], lang: str) -> str:
     return _t(lang, "user #{id} (no longer a member)").format(id=entry.actor_id)
 
 
+def _target_label(entry: AuditEntry, names: dict[str, str]) -> str:
+    if entry.target_type is None:
+        return ""
+    known = names.get(f"{ActorKind.USER.value}:{entry.target_id}")
+    if entry.target_type == "user" and known is not None:
+        return known
+    return f"{entry.target_type} #{entry.target_id}"
+
+
 @router.get("/admin/o/{org}/audit")
 def audit_page(
     request: Request,
@@ -223,6 +232,7 @@ def audit_page(
         {
             "entry": entry,
             "actor": _actor_label(entry, names, lang),
+            "target": _target_label(entry, names),
             "description": _t(lang, ACTION_DESCRIPTIONS[entry.action])
             if entry.action in ACTION_DESCRIPTIONS
             else None,

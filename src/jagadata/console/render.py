@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +36,7 @@ from jagadata.web.templating import (
 
 DOMAIN: Final = "console"
 CONSOLE_LANGUAGES: Final = ("id", "en")
+PACKAGE_DIR: Final = Path(__file__).parent.parent
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
 STATIC_DIR: Final = Path(__file__).parent / "static" / "console"
 STATIC_PATH: Final = "/static/console"
@@ -59,17 +61,45 @@ def number(value: int | float, lang: str) -> str:
     return format_decimal(value, locale=lang)
 
 
-@lru_cache(maxsize=len(LANGUAGES))
-def environment(lang: str) -> Environment:
-    """One environment per language, so concurrent requests never share a translation."""
+class _Layered(NullTranslations):
+    """A feature's catalogue first, then the console's (for the shell around its pages)."""
+
+    def __init__(self, *layers: NullTranslations) -> None:
+        super().__init__()
+        self.layers = layers
+
+    def gettext(self, message: str) -> str:
+        for layer in self.layers:
+            translated = layer.gettext(message)
+            if translated != message:
+                return translated
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        untranslated = singular if n == 1 else plural
+        for layer in self.layers:
+            translated = layer.ngettext(singular, plural, n)
+            if translated != untranslated:
+                return translated
+        return untranslated
+
+
+@lru_cache(maxsize=4 * len(LANGUAGES))
+def environment(lang: str, domain: str = DOMAIN) -> Environment:
+    """One environment per language (and catalogue), so concurrent requests never share a
+    translation. Templates are found as `<package>/templates/<name>`: a feature keeps its
+    console pages in its own package (`requests/templates/requests/…`) and its own catalogue."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=FileSystemLoader([TEMPLATES_DIR, *sorted(PACKAGE_DIR.glob("*/templates"))]),
         autoescape=select_autoescape(["html", "svg"]),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(lang, DOMAIN), newstyle=True)  # type: ignore[attr-defined]
+    catalogue = translations(lang, DOMAIN)
+    if domain != DOMAIN:
+        catalogue = _Layered(translations(lang, domain), catalogue)
+    env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = lambda moment: local_time(moment, lang)
     env.filters["long_date"] = lambda value: _long_date(value, lang)
     env.filters["number"] = lambda value: number(value, lang)
@@ -108,8 +138,10 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
     fragment: str | None = None,
+    domain: str = DOMAIN,
 ) -> HTMLResponse:
-    """The page `template` in the shell, or only the template `fragment` for an HTMX swap."""
+    """The page `template` in the shell, or only the template `fragment` for an HTMX swap;
+    its texts from the catalogue `domain` (a feature's own), the shell's from the console's."""
     lang = console_language(request)
     root = request.scope.get("root_path", "")
     values: dict[str, Any] = {
@@ -122,7 +154,7 @@ def render(
         **(context or {}),
     }
     if fragment is not None and wants_fragment(request):
-        body = environment(lang).get_template(fragment).render(values)
+        body = environment(lang, domain).get_template(fragment).render(values)
     else:
         accesses = nav.memberships(request, signed_in.user.id)
         shell: dict[str, Any] = dict(
@@ -137,7 +169,7 @@ def render(
         )
         clashes = shell.keys() & values.keys()
         assert not clashes, f"page context hides the shell's {sorted(clashes)}"
-        body = environment(lang).get_template(template).render({**values, **shell})
+        body = environment(lang, domain).get_template(template).render({**values, **shell})
     response = HTMLResponse(
         body, status_code=status_code, headers={**NO_STORE, "vary": "HX-Request, Cookie"}
     )
