@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jagadata.audit.service import SYSTEM, Actor, record
+from jagadata.consent.terms import publish_terms
 from jagadata.db import atomic
 from jagadata.db.tenancy import across_organisations, acting_for
 from jagadata.manifest.errors import ManifestInvalid
@@ -190,6 +191,7 @@ def _publish(
     )
     session.add(version)
     session.flush()
+    publish_terms(session=session, version=version, manifest=manifest)
     policies = []
     for lang in manifest.languages:
         for fmt in POLICY_FORMATS:

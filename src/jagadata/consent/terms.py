@@ -1,0 +1,246 @@
+"""The consent terms of each manifest version, written when a version is published.
+
+For every purpose of a version: whether it rests on consent (Art. 20(2)(a)), the SHA-256 of
+its consent text in each language (what the person was shown, Art. 21-22), how long consent
+lasts, and from which version on consents still count. A material change to a consent-based
+purpose (`requires_fresh_consent`) moves that version forward: consents given under older
+versions no longer count once the new version is in force (Art. 21(2)).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from jagadata.consent.models import ConsentTerms
+from jagadata.db.tenancy import acting_for
+from jagadata.law.facts import LegalBasis
+from jagadata.manifest.errors import ManifestInvalid
+from jagadata.manifest.loader import load_manifest_text
+from jagadata.manifest.schema import Manifest, Purpose
+from jagadata.orgs.models import ManifestVersion
+from jagadata.policy.diff import diff_manifests, requires_fresh_consent
+
+log = logging.getLogger(__name__)
+
+
+def notice_hash(text: str) -> str:
+    """SHA-256 (hex) of a consent text exactly as shown, in UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def consent_text(purpose: Purpose, lang: str) -> str | None:
+    """The consent request of a consent-based purpose in `lang` (Indonesian if not translated)."""
+    if purpose.legal_basis is not LegalBasis.CONSENT or purpose.consent is None:
+        return None
+    return purpose.consent.text.get(lang)
+
+
+@dataclass(frozen=True)
+class PurposeTerms:
+    version: int
+    purpose: str
+    effective: date
+    consent: bool
+    renewal_from: int
+    renew_after: str | None
+    notice_hashes: dict[str, str]
+    collected_via: tuple[str, ...]
+    children_only: bool
+
+    @classmethod
+    def of(cls, row: ConsentTerms) -> PurposeTerms:
+        return cls(
+            row.version,
+            row.purpose,
+            row.effective,
+            row.consent,
+            row.renewal_from,
+            row.renew_after,
+            dict(row.notice_hashes),
+            tuple(row.collected_via),
+            row.children_only,
+        )
+
+
+def publish_terms(*, session: Session, version: ManifestVersion, manifest: Manifest) -> None:
+    """The publish hook: write the terms of a version just added, in the caller's transaction
+    (and of any earlier version that lacks them)."""
+    ensure_terms(
+        session=session, organisation_id=version.organisation_id, latest=(version, manifest)
+    )
+
+
+def ensure_terms(
+    *,
+    session: Session,
+    organisation_id: int,
+    latest: tuple[ManifestVersion, Manifest] | None = None,
+) -> int:
+    """Write the terms of every version of the organisation that has none; count them."""
+    with acting_for(session, organisation_id):
+        known = set(
+            session.scalars(
+                select(ConsentTerms.version)
+                .where(ConsentTerms.organisation_id == organisation_id)
+                .distinct()
+            )
+        )
+        versions = list(
+            session.scalars(
+                select(ManifestVersion)
+                .where(ManifestVersion.organisation_id == organisation_id)
+                .order_by(ManifestVersion.number)
+            )
+        )
+        previous: tuple[Manifest, dict[str, ConsentTerms]] | None = None
+        pending: list[ConsentTerms] = []
+        for version in versions:
+            if latest is not None and latest[0].id == version.id:
+                manifest: Manifest | None = latest[1]
+            else:
+                manifest = _manifest_of(version)
+            if version.number in known:
+                rows = list(
+                    session.scalars(
+                        select(ConsentTerms).where(
+                            ConsentTerms.organisation_id == organisation_id,
+                            ConsentTerms.version == version.number,
+                        )
+                    )
+                )
+            elif manifest is None:
+                previous = None
+                continue
+            else:
+                rows = _terms(version, manifest, previous)
+                pending.extend(rows)
+            previous = (manifest, {row.purpose: row for row in rows}) if manifest else None
+        written = len({row.version for row in pending})
+        if pending:
+            insert_or_ignore(session, ConsentTerms, [_columns(row) for row in pending])
+            log.info(
+                "consent terms written for %d version(s) of organisation %d",
+                written,
+                organisation_id,
+            )
+        return written
+
+
+def _terms(
+    version: ManifestVersion,
+    manifest: Manifest,
+    previous: tuple[Manifest, dict[str, ConsentTerms]] | None,
+) -> list[ConsentTerms]:
+    diff = diff_manifests(previous[0], manifest) if previous else None
+    children = {group.id for group in manifest.data_subjects if group.children}
+    rows = []
+    for purpose in manifest.purposes:
+        consent = purpose.legal_basis is LegalBasis.CONSENT and purpose.consent is not None
+        before = previous[1].get(purpose.id) if previous else None
+        renewal_from = version.number
+        if (
+            consent
+            and diff is not None
+            and before is not None
+            and before.consent
+            and not requires_fresh_consent(diff, purpose.id)
+        ):
+            renewal_from = before.renewal_from
+        terms = purpose.consent
+        rows.append(
+            ConsentTerms(
+                organisation_id=version.organisation_id,
+                version=version.number,
+                purpose=purpose.id,
+                effective=version.effective,
+                consent=consent,
+                renewal_from=renewal_from,
+                renew_after=str(terms.renew_after)
+                if consent and terms and terms.renew_after
+                else None,
+                notice_hashes={
+                    lang: notice_hash(text)
+                    for lang in manifest.languages
+                    if (text := consent_text(purpose, lang))
+                },
+                collected_via=list(terms.collected_via) if consent and terms else [],
+                children_only=bool(purpose.subjects) and set(purpose.subjects) <= children,
+            )
+        )
+    return rows
+
+
+def _columns(row: ConsentTerms) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in ConsentTerms.__table__.columns}
+
+
+def insert_or_ignore(session: Session, entity: type[Any], rows: list[dict[str, Any]]) -> None:
+    """INSERT the rows, skipping any whose key another transaction wrote first."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(entity).on_conflict_do_nothing(), rows)
+
+
+def _manifest_of(version: ManifestVersion) -> Manifest | None:
+    return _parsed(version.content_hash, version.yaml_text)
+
+
+@lru_cache(maxsize=64)
+def _parsed(_content_hash: str, text: str) -> Manifest | None:
+    try:
+        return load_manifest_text(text, file="<stored manifest>").manifest
+    except ManifestInvalid:
+        return None
+
+
+def version_manifest(version: ManifestVersion) -> Manifest | None:
+    """The manifest a version was published from (parsed once per process)."""
+    return _manifest_of(version)
+
+
+def version_in_force(*, session: Session, organisation_id: int, today: date) -> int | None:
+    """Number of the version in force on `today`; before the first takes effect, the first."""
+    with acting_for(session, organisation_id):
+        number = session.scalar(
+            select(func.max(ManifestVersion.number)).where(
+                ManifestVersion.organisation_id == organisation_id,
+                ManifestVersion.effective <= today,
+            )
+        )
+        if number is None:
+            number = session.scalar(
+                select(func.min(ManifestVersion.number)).where(
+                    ManifestVersion.organisation_id == organisation_id
+                )
+            )
+    return int(number) if number is not None else None
+
+
+def terms_of(
+    *, session: Session, organisation_id: int, versions: set[int]
+) -> dict[tuple[int, str], PurposeTerms]:
+    """The terms of these versions by (version, purpose), written first if they are missing."""
+    for attempt in range(2):
+        with acting_for(session, organisation_id):
+            rows = session.scalars(
+                select(ConsentTerms).where(
+                    ConsentTerms.organisation_id == organisation_id,
+                    ConsentTerms.version.in_(sorted(versions)),
+                )
+            ).all()
+        found = {(row.version, row.purpose): PurposeTerms.of(row) for row in rows}
+        if {version for version, _ in found} >= versions or attempt:
+            return found
+        if not ensure_terms(session=session, organisation_id=organisation_id):
+            return found
+    return {}
