@@ -51,7 +51,7 @@ def _rows(html: str) -> list[tuple[int, str]]:
 def _link(html: str, rel: str) -> str | None:
     for found_rel, href in LINK.findall(html):
         if found_rel == rel:
-            return href.replace("&amp;", "&")
+            return str(href).replace("&amp;", "&")
     return None
 
 

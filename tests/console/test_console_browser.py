@@ -53,7 +53,7 @@ def _t(lang: str, message: str, domain: str = "console") -> str:
 def test_a_dpo_of_two_organisations_switches_and_reads_her_audit_log(
     app: FastAPI, sessions_of: sessionmaker[Session], faker_id: Faker
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import FilePayload, expect, sync_playwright
 
     rina = set_up_person(
         sessions_of, faker_id, role=Role.DPO, now=datetime.now(UTC) - timedelta(minutes=3)
@@ -103,11 +103,12 @@ def test_a_dpo_of_two_organisations_switches_and_reads_her_audit_log(
         assert page.locator(".current-org").inner_text() == "MilleaLab"
 
         page.locator("nav.sections").get_by_role("link", name=_t("id", "Manifest")).click()
-        page.set_input_files(
-            "#manifest-file",
-            files=[{"name": "millealab.yaml", "mimeType": "application/yaml",
-                    "buffer": new_version.encode("utf-8")}],
-        )  # fmt: skip
+        upload: FilePayload = {
+            "name": "millealab.yaml",
+            "mimeType": "application/yaml",
+            "buffer": new_version.encode("utf-8"),
+        }
+        page.set_input_files("#manifest-file", files=[upload])
         page.get_by_role("button", name=_t("id", "Check and publish")).click()
         page.wait_for_url(re.compile(rf".*/admin/o/{MILLEALAB}/manifest/2\?published=1$"))
         expect(page.locator("#published-notice")).to_be_visible()

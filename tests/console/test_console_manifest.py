@@ -11,7 +11,7 @@ from accounts_helpers import GELATO, MILLEALAB, Clock, audit_actions, organisati
 from console_helpers import EXAMPLE_TEXT, changed, next_manifest, signed_in, token_of
 from faker import Faker
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 

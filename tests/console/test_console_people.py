@@ -12,6 +12,7 @@ from console_helpers import signed_in, token_of
 from faker import Faker
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +25,7 @@ PAGE = f"/admin/o/{GELATO}/people"
 LINK = re.compile(r'<code id="sign-in-link">http://testserver/admin/welcome/([A-Za-z0-9_-]{43})<')
 
 
-def _post(web: TestClient, path: str, **data: str) -> object:
+def _post(web: TestClient, path: str, **data: str) -> Response:
     return web.post(
         path, data={"csrf_token": token_of(web.get(PAGE).text), **data}, follow_redirects=False
     )
