@@ -4,6 +4,7 @@ once its viewing is in the audit trail."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -83,7 +84,10 @@ def test_the_outbox_counts_messages_by_state_in_its_chart(
     assert page.count('<tr data-message="') == 3
     assert "mailbox unavailable" in page
     assert "/recipient" not in page, "a viewer is offered no recipient"
-    assert _bars(web.get(f"/admin/o/{GELATO}/").text, "outbox-chart") == expected
+    home = web.get(f"/admin/o/{GELATO}/").text
+    assert _bars(home, "outbox-chart") == expected
+    attention = re.findall(r'<li class="attention-(\w+)"><a href="/admin/o/[a-z-]+/(\w*)">', home)
+    assert ("error", "outbox") in attention and ("warning", "outbox") in attention
 
 
 @pytest.mark.usefixtures("parked_queue")

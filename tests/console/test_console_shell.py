@@ -152,7 +152,10 @@ def test_the_chooser_runs_under_the_strict_csp_and_htmx_is_served_from_here(
     web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
 ) -> None:
     signed_in(web, sessions_of, faker_id, clock, role=Role.DPO, also={MILLEALAB: Role.DPO})
-    assert csp_problems(web.get("/admin/organisations").text) == []
+    for page in ("/admin/organisations", "/admin/account", f"/admin/o/{GELATO}/nothing-here"):
+        assert csp_problems(web.get(page).text) == [], page
+    web.cookies.clear()
+    assert csp_problems(web.get("/admin/login").text) == []
     script = web.get("/static/console/htmx.min.js")
     assert script.status_code == 200
     assert script.content == (STATIC_DIR / "htmx.min.js").read_bytes()
