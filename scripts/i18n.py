@@ -1,6 +1,6 @@
 """Extract translatable text of one catalogue domain and update its id/fr catalogues.
 
-    .venv/bin/python scripts/i18n.py messages|checks|policy|web|accounts|console
+    .venv/bin/python scripts/i18n.py messages|checks|policy|web|accounts|console|consent
 
 Then translate the new entries in src/jagadata/locale/{id,fr}/LC_MESSAGES/DOMAIN.po
 (Indonesian is the authoritative text; write it as Indonesian, not word by word).
@@ -23,6 +23,7 @@ OWN_DIRS = {
     "web": ["web", "db", "orgs", "cli/org.py", "cli/serve.py", "cli/db.py"],
     "accounts": ["accounts", "cli/user.py", "web/csrf.py"],
     "console": ["console"],
+    "consent": ["consent", "cli/consent.py"],
 }
 
 

@@ -82,3 +82,60 @@ def as_attacker(engine: Engine, *statements: str, **values: object) -> None:
             connection.execute(text(drop))
         for statement in statements:
             connection.execute(text(statement), values)
+
+
+def record(
+    factory: sessionmaker[Session],
+    slug: str,
+    events: list[dict[str, Any]],
+    *,
+    batch_key: str | None = None,
+    now: Any = None,
+) -> list[Any]:
+    """Record a batch through the service (as the system), committed; the events recorded."""
+    from jagadata.consent.schemas import EventIn
+    from jagadata.consent.service import record_events
+
+    with factory() as session, atomic(session):
+        recorded = record_events(
+            session=session,
+            organisation_id=organisation_id(factory, slug),
+            events=[EventIn.model_validate(e) for e in events],
+            actor=Actor.system("test"),
+            batch_key=batch_key,
+            now=now,
+        )
+    return recorded.events
+
+
+def cross_session(factory: sessionmaker[Session]) -> Session:
+    session = factory()
+    session.info["all_organisations"] = True
+    return session
+
+
+def check(
+    factory: sessionmaker[Session], slug: str, subject_ref: str, purpose: str, now: Any
+) -> Any:
+    from jagadata.consent.state import check as check_state
+
+    with factory() as session:
+        return check_state(
+            session=session,
+            organisation_id=organisation_id(factory, slug),
+            subject_ref=subject_ref,
+            purpose=purpose,
+            now=now,
+        )
+
+
+def publish(factory: sessionmaker[Session], text_: str) -> int:
+    """Publish a new version of an organisation's manifest from its YAML; its number."""
+    from jagadata.manifest.loader import load_manifest_text
+    from jagadata.orgs.service import update_organisation
+
+    with factory() as session:
+        publication = update_organisation(
+            session=session, loaded=load_manifest_text(text_, file="next.yaml")
+        )
+    return publication.version.number
