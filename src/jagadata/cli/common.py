@@ -71,6 +71,19 @@ def fail(message: str, *, hint: str | None = None, code: int = EXIT_INVALID) -> 
     raise typer.Exit(code)
 
 
+def require_keyring(lang: str) -> None:
+    """Refuse to start without a usable keyring (in production: an explicit one)."""
+    from jagadata.crypto import KeyringError, get_keyring
+
+    try:
+        get_keyring()
+    except KeyringError as error:
+        fail(
+            _t(lang, "Cannot start: {reason}.").format(reason=error.in_language(lang).rstrip(".")),
+            hint=_t(lang, "See docs/deployment.md, section Keys."),
+        )
+
+
 LangOption = typer.Option(
     None, "--lang", help="Language of messages: id or en (default JAGADATA_LANG, else id)."
 )

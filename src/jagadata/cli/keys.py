@@ -24,7 +24,7 @@ def _keyring(lang: str) -> Keyring:
     try:
         return get_keyring()
     except KeyringError as error:
-        fail(str(error), hint=_t(lang, "See docs/deployment.md, section Keys."))
+        fail(error.in_language(lang), hint=_t(lang, "See docs/deployment.md, section Keys."))
 
 
 @app.command("status")
@@ -116,7 +116,7 @@ def retire_command(
     try:
         retired = keyring.without_key(key_id)
     except KeyringError as error:
-        fail(str(error))
+        fail(error.in_language(lang))
     retired.save(settings.effective_key_file)
     forget_keyrings()
     console.print(_t(lang, "Key {key} retired.").format(key=key_id))

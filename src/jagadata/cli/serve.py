@@ -13,7 +13,7 @@ import uvicorn
 from rich.markup import escape
 
 import jagadata
-from jagadata.cli.common import LangOption, cli_language, console, fail
+from jagadata.cli.common import LangOption, cli_language, console, fail, require_keyring
 from jagadata.cli.db import migrated_session
 from jagadata.cli.worker import open_queue
 from jagadata.config import get_settings
@@ -40,6 +40,7 @@ def serve_command(
     """Run the web service: privacy centres at /o/{organisation}/, the API at /api/v1/."""
     lang = cli_language(lang)
     settings = get_settings()
+    require_keyring(lang)
     host = host or settings.host
     port = port or settings.port
     with migrated_session(lang) as session:

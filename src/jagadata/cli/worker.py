@@ -10,7 +10,7 @@ from typing import NoReturn
 import typer
 from rich.markup import escape
 
-from jagadata.cli.common import LangOption, _t, cli_language, console, fail
+from jagadata.cli.common import LangOption, _t, cli_language, console, fail, require_keyring
 from jagadata.cli.db import migrated_engine
 from jagadata.config import Settings, get_settings
 from jagadata.jobs import (
@@ -41,6 +41,7 @@ def worker_command(
     """Run background jobs (notifications, periodic work) until Ctrl+C; start one per machine."""
     lang = cli_language(lang)
     settings = get_settings()
+    require_keyring(lang)
     with migrated_engine(lang):
         pass
     queue = open_queue(settings, lang, lease=timedelta(seconds=lease))

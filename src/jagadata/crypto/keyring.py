@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from jagadata.config import Settings, get_settings
+from jagadata.i18n import N_, gettext
 
 PREFIX: Final = "jd1"
 KEY_BYTES: Final = 32
@@ -33,7 +34,18 @@ log = logging.getLogger(__name__)
 
 
 class KeyringError(Exception):
-    """The keyring is missing, unreadable or unsafe; the message says what to do."""
+    """The keyring is missing, unreadable or unsafe; the message says what to do.
+
+    The message is an English msgid with {placeholders}: `str()` reads it in English,
+    `in_language(lang)` in the reader's language.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(message.format(**values))
+
+    def in_language(self, lang: str) -> str:
+        return gettext(lang, self.message).format(**self.values)
 
 
 class DecryptionFailed(KeyringError):
@@ -63,12 +75,17 @@ class Keyring:
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
-            raise KeyringError(f"the active key {self.active!r} is not in the keyring")
+            raise KeyringError(N_("the active key {key} is not in the keyring"), key=self.active)
         for key_id, key in {**self.keys, "lookup": self.lookup_key}.items():
             if len(key) != KEY_BYTES:
-                raise KeyringError(f"key {key_id!r} must be {KEY_BYTES} bytes, not {len(key)}")
+                raise KeyringError(
+                    N_("key {key} must be {size} bytes, not {actual}"),
+                    key=key_id,
+                    size=KEY_BYTES,
+                    actual=len(key),
+                )
             if key == bytes(KEY_BYTES):
-                raise KeyringError(f"key {key_id!r} is all zeros: generate a real key")
+                raise KeyringError(N_("key {key} is all zeros: generate a real key"), key=key_id)
 
     @classmethod
     def generate(cls, *, source: str = "memory", explicit: bool = True) -> Keyring:
@@ -88,7 +105,9 @@ class Keyring:
         if cipher is None:
             if key_id not in self.keys:
                 raise DecryptionFailed(
-                    f"key {key_id!r} is not in the keyring ({self.source}); restore it from backup"
+                    N_("key {key} is not in the keyring ({source}); restore it from backup"),
+                    key=key_id,
+                    source=self.source,
                 )
             cipher = self._ciphers[key_id] = AESGCM(self.keys[key_id])
         return cipher
@@ -103,13 +122,13 @@ class Keyring:
             prefix, key_id, body = token.split(":", 2)
             raw = _unb64(body)
         except (ValueError, binascii.Error):
-            raise DecryptionFailed("not a jagadata ciphertext") from None
+            raise DecryptionFailed(N_("not a jagadata ciphertext")) from None
         if prefix != PREFIX or len(raw) < NONCE_BYTES + 16:
-            raise DecryptionFailed("not a jagadata ciphertext")
+            raise DecryptionFailed(N_("not a jagadata ciphertext"))
         try:
             return self._cipher(key_id).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context)
         except InvalidTag:
-            raise DecryptionFailed("the ciphertext was altered or belongs elsewhere") from None
+            raise DecryptionFailed(N_("the ciphertext was altered or belongs elsewhere")) from None
 
     @staticmethod
     def key_id_of(token: str) -> str | None:
@@ -139,7 +158,7 @@ class Keyring:
 
     def without_key(self, key_id: str) -> Keyring:
         if key_id == self.active:
-            raise KeyringError("the active key cannot be retired; rotate first")
+            raise KeyringError(N_("the active key cannot be retired; rotate first"))
         keys = {k: v for k, v in self.keys.items() if k != key_id}
         return Keyring(keys, self.active, self.lookup_key, self.source, self.explicit)
 
@@ -157,7 +176,11 @@ class Keyring:
         try:
             document: Any = json.loads(text)
             if document.get("format") != FORMAT:
-                raise KeyringError(f"{source}: unknown keyring format {document.get('format')!r}")
+                raise KeyringError(
+                    N_("{source}: unknown keyring format {format}"),
+                    source=source,
+                    format=document.get("format"),
+                )
             keys = {str(k): _unb64(str(v)) for k, v in document["keys"].items()}
             return cls(
                 keys, str(document["active"]), _unb64(str(document["lookup_key"])), source, explicit
@@ -166,8 +189,12 @@ class Keyring:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as error:
             raise KeyringError(
-                f"{source} is not a valid keyring ({error.__class__.__name__}); restore it from "
-                "backup — without it encrypted data cannot be read"
+                N_(
+                    "{source} is not a valid keyring ({problem}); restore it from backup — "
+                    "without it encrypted data cannot be read"
+                ),
+                source=source,
+                problem=error.__class__.__name__,
             ) from None
 
     def save(self, path: Path) -> None:
@@ -208,20 +235,27 @@ def load_keyring(settings: Settings) -> Keyring:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as error:
-            raise KeyringError(f"cannot read the keyring {path}: {error.strerror}") from None
+            raise KeyringError(
+                N_("cannot read the keyring {path}: {reason}"), path=path, reason=error.strerror
+            ) from None
         keyring = Keyring.from_json(text, source=str(path), explicit=explicit)
     elif settings.mode == "production":
         raise KeyringError(
-            "production mode needs an encryption keyring: set JAGADATA_KEY_FILE to a keyring "
-            "file kept outside the data directory (create one with `jagadata keys init FILE`) "
-            "or JAGADATA_KEYS to its JSON"
+            N_(
+                "production mode needs an encryption keyring: set JAGADATA_KEY_FILE to a keyring "
+                "file kept outside the data directory (create one with `jagadata keys init FILE`) "
+                "or JAGADATA_KEYS to its JSON"
+            )
         )
     else:
         keyring = _create_once(path)
     if settings.mode == "production" and not keyring.explicit:
         raise KeyringError(
-            f"production mode refuses the default keyring {path}: move it out of the data "
-            "directory and set JAGADATA_KEY_FILE (or JAGADATA_KEYS)"
+            N_(
+                "production mode refuses the default keyring {path}: move it out of the data "
+                "directory and set JAGADATA_KEY_FILE (or JAGADATA_KEYS)"
+            ),
+            path=path,
         )
     return keyring
 

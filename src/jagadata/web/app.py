@@ -21,6 +21,7 @@ from jagadata import __version__
 from jagadata.accounts.views import install as install_accounts
 from jagadata.config import Settings, get_settings
 from jagadata.console.views import install as install_console
+from jagadata.crypto import get_keyring
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision
 from jagadata.policy.render import policy_stylesheet
@@ -34,6 +35,7 @@ STATIC_DIR: Final = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app on `settings` (default: the environment); the database must be migrated."""
     settings = settings or get_settings()
+    get_keyring(settings)  # production refuses to start without an explicit keyring
     engine = make_engine(settings.effective_database_url)
 
     @asynccontextmanager
