@@ -92,6 +92,7 @@ IdempotencyHeader = Annotated[
 ]
 
 ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"model": ProblemPublic, "description": "The body is not JSON in UTF-8."},
     401: {"model": ProblemPublic, "description": "No API key, or an unknown or revoked one."},
     403: {"model": ProblemPublic, "description": "The key lacks the scope needed."},
     404: {"model": ProblemPublic, "description": "No such organisation (for this key)."},

@@ -3,10 +3,10 @@ its place and what is wrong (`events[3].purpose`), in the language of Accept-Lan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Final
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -15,6 +15,7 @@ from jagadata.consent.validation import FieldError
 from jagadata.i18n import N_, gettext, negotiate
 
 INVALID: Final = N_("The request is not valid; see errors.")
+UNREADABLE: Final = N_("The body cannot be read: send JSON in UTF-8.")
 NOT_RECORDED: Final = N_("Nothing was recorded: the request is not valid; see errors.")
 
 
@@ -28,11 +29,16 @@ def problem(request: Request, status: int, detail: str, errors: list[FieldError]
     body = {
         "detail": gettext(lang, detail, "consent"),
         "errors": [
-            {"field": e.field, "message": gettext(lang, e.message, "consent").format(**e.values)}
+            {"field": e.field, "message": _message(gettext(lang, e.message, "consent"), e.values)}
             for e in errors
         ],
     }
     return JSONResponse(body, status_code=status)
+
+
+def _message(text: str, values: Mapping[str, Any]) -> str:
+    """Placeholders filled; a message with none (pydantic's own) is left as it is."""
+    return text.format(**values) if values else text
 
 
 def field_of(location: tuple[Any, ...]) -> str:
@@ -65,6 +71,10 @@ class ConsentRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
+            except HTTPException as error:
+                if error.status_code != 400:
+                    raise
+                return problem(request, 400, UNREADABLE, [FieldError("body", UNREADABLE)])
             except RequestValidationError as invalid:
                 errors = [
                     FieldError(field_of(tuple(error.get("loc", ()))), str(error.get("msg", "")))

@@ -49,7 +49,7 @@ class ConsentInvalid(Exception):
     """Nothing was recorded: every problem found, each with its place."""
 
     def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.message.format(**e.values)}" for e in errors))
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
 
 
