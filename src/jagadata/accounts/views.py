@@ -384,5 +384,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
     app.include_router(key_views.api_router)
     app.add_exception_handler(SignInRequired, _sign_in_required)
-    app.add_middleware(CsrfMiddleware, settings=settings)
+    app.add_middleware(CsrfMiddleware, settings=settings, refusal=csrf_refusal)
     install_template_globals(environment(lang) for lang in LANGUAGES)

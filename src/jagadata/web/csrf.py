@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from http.cookies import SimpleCookie
 from typing import Final
@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 from markupsafe import Markup, escape
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jagadata.accounts.sessions import cookie_name as session_cookie_name
@@ -98,11 +99,22 @@ def install_template_globals(environments: Iterable[object]) -> None:
         env.globals["csrf_token"] = csrf_token  # type: ignore[attr-defined]
 
 
+Refusal = Callable[[HTTPConnection], Response]
+
+
 class CsrfMiddleware:
+    """Refuses unsafe requests without a valid token, answering with `refusal`'s page."""
+
     def __init__(
-        self, app: ASGIApp, *, settings: Settings, exempt: tuple[str, ...] = EXEMPT_PREFIXES
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        refusal: Refusal,
+        exempt: tuple[str, ...] = EXEMPT_PREFIXES,
     ) -> None:
         self.app = app
+        self.refusal = refusal
         self.secure = settings.secure_cookies
         self.session_cookie = session_cookie_name(settings)
         self.form_cookie = SECURE_COOKIE if self.secure else COOKIE
@@ -126,7 +138,7 @@ class CsrfMiddleware:
                         return  # the client went away
                     receive = _replay(body, receive)
                 if not tokens.accepts(submitted):
-                    await _refuse(scope, send)
+                    await _refuse(self.refusal, scope, send)
                     return
             await self.app(scope, receive, self._with_cookie(tokens, send))
         finally:
@@ -197,10 +209,8 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replaying
 
 
-async def _refuse(scope: Scope, send: Send) -> None:
-    from jagadata.accounts.views import csrf_refusal
-
-    response = csrf_refusal(HTTPConnection(scope))
+async def _refuse(refusal: Refusal, scope: Scope, send: Send) -> None:
+    response = refusal(HTTPConnection(scope))
 
     async def nothing() -> Message:
         return {"type": "http.disconnect"}
