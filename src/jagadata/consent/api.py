@@ -7,12 +7,15 @@ in the language of Accept-Language; a key of another organisation gets 404.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.orm import Session
 
-from jagadata.accounts.deps import ApiCaller, api_key_for, now_of
+from jagadata.accounts.deps import ApiCaller, api_key_auth, api_key_for, bearer, now_of
 from jagadata.accounts.keys import Scope
 from jagadata.audit.service import Actor, record
 from jagadata.consent import records, state
@@ -205,12 +208,35 @@ def _subject_ref(identity: Identity | None, reference: str | None, where: str) -
     return resolve_subject(identity, reference, where)
 
 
+_read_scope = api_key_for(Scope.CONSENT_READ)
+
+
+async def quick_reader(
+    org: OrgSlug,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> AsyncIterator[tuple[Session, ApiCaller]]:
+    """The session and the `consent:read` key of a check, found on the event loop.
+
+    The same checks as `api_key_for` (it is called), without the four hand-offs to the thread
+    pool that sync dependencies cost: a check is a few sub-millisecond indexed reads, and
+    answering it fast is its whole point (benchmark B4).
+    """
+    with request.app.state.sessions() as session:
+        key = api_key_auth(request, session, credentials)
+        yield session, _read_scope(org, request, session, key)
+
+
+QuickReader = Annotated[tuple[Session, ApiCaller], Depends(quick_reader)]
+
+
 @router.post("/orgs/{org}/consent/check", response_model=CheckResultsPublic, responses=ERRORS)
-def check_consent(
-    org: OrgSlug, body: CheckBatchIn, request: Request, session: SessionDep, caller: Reader
+async def check_consent(
+    org: OrgSlug, body: CheckBatchIn, request: Request, reader: QuickReader
 ) -> Response:
     """May we process this person's data for this purpose now? For one person and purpose, or
     up to 1,000 pairs in `checks`. Each answer says why and names the event it rests on."""
+    session, caller = reader
     now = now_of(request)
     try:
         if body.checks is not None:

@@ -4,11 +4,13 @@ than needed: the network of the IP address, a shortened user agent, references t
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Final
 
 from jagadata.logs import personal_data_kind, redact
 
 USER_AGENT_MAX: Final = 200
+_IPV4: Final = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$")
 IPV4_PREFIX: Final = 24
 IPV6_PREFIX: Final = 48
 
@@ -16,6 +18,9 @@ IPV6_PREFIX: Final = 48
 def anonymised_ip(value: str) -> str:
     """The address's network: IPv4 /24 (203.0.113.0/24), IPv6 /48; raise ValueError if it is
     not an IP address."""
+    quad = _IPV4.match(value.strip())
+    if quad and all(int(part) <= 255 and (part == "0" or part[0] != "0") for part in quad.groups()):
+        return f"{quad[1]}.{quad[2]}.{quad[3]}.0/{IPV4_PREFIX}"
     address = ipaddress.ip_address(value.strip())
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped

@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -309,6 +309,21 @@ STATE_FIELDS: Final = (
 )
 
 
+def _upsert(postgres: bool) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE of states, kept when the stored one happened later.
+    Core, like the ledger's insert: each row names its organisation explicitly."""
+    table = cast(Table, ConsentState.__table__)
+    statement = (postgresql_insert if postgres else sqlite_insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["organisation_id", "subject_ref", "purpose"],
+        set_={name: statement.excluded[name] for name in STATE_FIELDS},
+        where=table.c.occurred_at <= statement.excluded.occurred_at,
+    )
+
+
+_UPSERTS: Final = {False: _upsert(False), True: _upsert(True)}
+
+
 def _update_states(session: Session, rows: list[dict[str, Any]]) -> None:
     """The latest event per person and purpose becomes their state, unless the state already
     rests on an event that happened later (a paper form recorded after a withdrawal)."""
@@ -335,13 +350,7 @@ def _update_states(session: Session, rows: list[dict[str, Any]]) -> None:
         for row in latest.values()
     ]
     postgres = session.get_bind().dialect.name == "postgresql"
-    statement = (postgresql_insert if postgres else sqlite_insert)(ConsentState)
-    statement = statement.on_conflict_do_update(
-        index_elements=["organisation_id", "subject_ref", "purpose"],
-        set_={name: statement.excluded[name] for name in STATE_FIELDS},
-        where=ConsentState.occurred_at <= statement.excluded.occurred_at,
-    )
-    session.execute(statement, states)
+    session.connection().execute(_UPSERTS[postgres], states)
 
 
 def _keep_contacts(

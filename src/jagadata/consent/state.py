@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import and_, func, select, tuple_
+from sqlalchemy import BindParameter, Select, and_, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from jagadata.consent.models import ConsentEvent, ConsentState, ConsentTerms, Status
 from jagadata.consent.terms import PurposeTerms, terms_of, version_in_force
 from jagadata.db.base import utcnow
-from jagadata.db.tenancy import acting_for
+from jagadata.db.tenancy import acting_for, ensure_reachable
 from jagadata.orgs.models import ManifestVersion
 from jagadata.orgs.service import today_in_indonesia
 
@@ -74,6 +74,41 @@ _STATE_COLUMNS = (
 )
 
 
+def _check_statement() -> Select[Any]:
+    """One round trip: the terms of the purpose in the version in force, joined with the
+    person's state by primary key. Built on the tables (Core) and run on the session's
+    connection, so the tenancy guard does not rebuild it per call: every table in it is
+    filtered by `:organisation` explicitly, and `check` first makes sure the session may
+    read that organisation."""
+    terms, state, versions = (
+        ConsentTerms.__table__.c,
+        ConsentState.__table__.c,
+        ManifestVersion.__table__.c,
+    )
+    organisation: BindParameter[int] = bindparam("organisation")
+    in_force = (
+        select(func.max(versions.number))
+        .where(versions.organisation_id == organisation, versions.effective <= bindparam("today"))
+        .scalar_subquery()
+    )
+    return (
+        select(terms.version, terms.consent, terms.renewal_from, state.status, state.sequence,
+               state.event_kind, state.event_hash, state.manifest_version, state.occurred_at,
+               state.expires_at)
+        .select_from(ConsentTerms.__table__)
+        .outerjoin(ConsentState.__table__, and_(
+            state.organisation_id == organisation,
+            state.subject_ref == bindparam("subject"),
+            state.purpose == terms.purpose,
+        ))
+        .where(terms.organisation_id == organisation, terms.purpose == bindparam("purpose"),
+               terms.version == in_force)
+    )  # fmt: skip
+
+
+_CHECK: Final = _check_statement()
+
+
 def check(
     *,
     session: Session,
@@ -84,34 +119,20 @@ def check(
 ) -> Answer:
     """Whether `purpose` may be pursued for the person now, and why; raise NotAConsentPurpose."""
     now = now or utcnow()
-    today = today_in_indonesia(now)
-    in_force = (
-        select(func.max(ManifestVersion.number))
-        .where(
-            ManifestVersion.organisation_id == organisation_id, ManifestVersion.effective <= today
+    ensure_reachable(session, organisation_id)
+    row = (
+        session.connection()
+        .execute(
+            _CHECK,
+            {
+                "organisation": organisation_id,
+                "subject": subject_ref,
+                "purpose": purpose,
+                "today": today_in_indonesia(now),
+            },
         )
-        .scalar_subquery()
+        .one_or_none()
     )
-    statement = (
-        select(
-            ConsentTerms.version, ConsentTerms.consent, ConsentTerms.renewal_from, *_STATE_COLUMNS
-        )
-        .outerjoin(
-            ConsentState,
-            and_(
-                ConsentState.organisation_id == ConsentTerms.organisation_id,
-                ConsentState.purpose == ConsentTerms.purpose,
-                ConsentState.subject_ref == subject_ref,
-            ),
-        )
-        .where(
-            ConsentTerms.organisation_id == organisation_id,
-            ConsentTerms.purpose == purpose,
-            ConsentTerms.version == in_force,
-        )
-    )
-    with acting_for(session, organisation_id):
-        row = session.execute(statement).one_or_none()
     if row is None:
         return check_many(
             session=session,

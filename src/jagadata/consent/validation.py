@@ -23,8 +23,9 @@ from jagadata.consent.evidence import stored_evidence
 from jagadata.consent.models import Channel, EventKind
 from jagadata.consent.schemas import EventIn, Identity
 from jagadata.consent.terms import PurposeTerms, terms_of, version_in_force
+from jagadata.crypto import Keyring, get_keyring
 from jagadata.i18n import N_
-from jagadata.identities import InvalidIdentity, identity_hash
+from jagadata.identities import InvalidIdentity, identity_hash, normalise_identity
 from jagadata.logs import personal_data_kind
 from jagadata.manifest.types import Duration
 from jagadata.orgs.service import today_in_indonesia
@@ -68,9 +69,14 @@ class Prepared:
     fingerprint: str
 
 
-def subject_reference(identity: Identity) -> str:
-    """The keyed hash the ledger names a person by; raise InvalidIdentity for a bad value."""
-    return identity_hash(identity.kind, identity.value)
+def subject_reference(identity: Identity, keyring: Keyring | None = None) -> str:
+    """The keyed hash the ledger names a person by (`identity_hash`); raise InvalidIdentity for
+    a bad value. A batch passes the keyring it fetched once."""
+    if keyring is None:
+        return identity_hash(identity.kind, identity.value)
+    return keyring.lookup_hash(
+        identity.kind.value, normalise_identity(identity.kind, identity.value)
+    )
 
 
 def prepare(
@@ -93,8 +99,9 @@ def prepare(
     terms = terms_of(session=session, organisation_id=organisation_id, versions=wanted)
     drafts: list[Draft] = []
     seen_keys: dict[str, int] = {}
+    keyring = get_keyring()
     for index, event in enumerate(events):
-        check = _Check(f"events[{index}]")
+        check = _Check(f"events[{index}]", keyring)
         draft = _draft(index, event, check, in_force, terms, now)
         key = event.idempotency_key
         if key is not None:
@@ -112,14 +119,15 @@ def prepare(
             drafts.append(draft)
     if errors:
         raise ConsentInvalid(errors)
-    return Prepared(drafts, _fingerprint(events))
+    return Prepared(drafts, _fingerprint(events) if batch_key is not None else "")
 
 
 class _Check:
     """The problems of one event, each located under its prefix (`events[3]`)."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, keyring: Keyring | None = None) -> None:
         self.where = where
+        self.keyring = keyring
         self.problems: list[FieldError] = []
 
     def fail(self, name: str, message: str, **values: Any) -> None:
@@ -284,7 +292,7 @@ def _reference(
             )
         return None
     try:
-        return subject_reference(identity)
+        return subject_reference(identity, check.keyring)
     except InvalidIdentity:
         check.fail(f"{name}.value", N_("This is not a valid {kind}."), kind=identity.kind.value)
         return None
