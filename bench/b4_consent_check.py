@@ -33,8 +33,8 @@ from _common import (
     prepare,
     scratch_database,
     server,
-    wrk,
     write_results,
+    wrk,
 )
 
 KINDS = (("given", 0.7), ("withdrawn", 0.15), ("refused", 0.1), (None, 0.05))

@@ -97,7 +97,6 @@ def record_over_http(
 def raw_inserts(engine: Engine, clients: int, rows: list[dict[str, Any]], size: int) -> float:
     """The same rows into a plain copy of the ledger table, one executemany per batch."""
     from jagadata.consent.models import ConsentEvent
-
     from jagadata.orgs.models import Organisation
 
     metadata = MetaData()
