@@ -54,6 +54,18 @@ def consent_app() -> FastAPI:
     return app
 
 
+def framework_app() -> FastAPI:
+    """The same jagadata app with one more endpoint returning a constant: what FastAPI and the
+    app's middleware cost before any consent code runs (the ceiling for B4)."""
+    app = consent_app()
+
+    @app.post("/api/v1/bench/constant")
+    async def constant() -> dict[str, bool]:
+        return {"allowed": True}
+
+    return app
+
+
 async def _constant(_request: Request) -> JSONResponse:
     return JSONResponse({"allowed": True})
 

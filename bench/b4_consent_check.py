@@ -9,7 +9,9 @@ For each database: a scratch database with La Gelato Academy published and `--pe
 whose marketing consent is given, withdrawn or refused (some never asked); uvicorn (one
 process, loopback) serves the consent API; wrk POSTs `/api/v1/orgs/{org}/consent/check` for
 1,000 different people in turn, with the API key. The baseline is uvicorn serving a bare
-Starlette endpoint, hit by the same wrk script. Before the load, 300 answers are checked against
+Starlette endpoint, hit by the same wrk script; a constant endpoint added to the same jagadata
+app (FastAPI, CSRF, security headers, error pages) shows what the framework costs before any
+consent code runs. Before the load, 300 answers are checked against
 what was recorded; during it, any non-2xx answer is counted as a failure.
 Prints one line per figure and writes bench/results/b4.json.
 """
@@ -107,12 +109,18 @@ def measure(prepared: Prepared, people: int, seconds: int, connections: int) -> 
         script = post_script(Path(folder) / "check.lua", bodies, headers)
         consent_runs: list[Load] = []
         bare_runs: list[Load] = []
+        framework_runs: list[Load] = []
         checked = 0
         for _ in range(2):  # alternate, keep the best of each: the machine is shared
             with server("_common:bare_app", prepared.environment) as base:
                 wrk(f"{base}/check", script=script, seconds=1, connections=connections)
                 bare_runs.append(wrk(f"{base}/check", script=script, seconds=seconds,
                                      connections=connections))  # fmt: skip
+            with server("_common:framework_app", prepared.environment) as base:
+                url = f"{base}/api/v1/bench/constant"
+                wrk(url, script=script, seconds=1, connections=connections)
+                framework_runs.append(wrk(url, script=script, seconds=seconds,
+                                          connections=connections))  # fmt: skip
             with server("_common:consent_app", prepared.environment) as base:
                 checked += verify(base, prepared, expected, rng.sample(refs, SAMPLE // 2))
                 url = f"{base}/api/v1/orgs/{prepared.slug}/consent/check"
@@ -121,12 +129,17 @@ def measure(prepared: Prepared, people: int, seconds: int, connections: int) -> 
                                         connections=connections))  # fmt: skip
     consent = max(consent_runs, key=lambda load: load.requests_per_s)
     bare = max(bare_runs, key=lambda load: load.requests_per_s)
-    failures = sum(load.errors for load in consent_runs + bare_runs)
+    framework = max(framework_runs, key=lambda load: load.requests_per_s)
+    failures = sum(load.errors for load in consent_runs + bare_runs + framework_runs)
     if failures:
         sys.exit(f"b4: {failures} requests failed under load")
     return {
         "consent_check": consent.__dict__,
         "bare_starlette": bare.__dict__,
+        "constant_in_jagadata_app": framework.__dict__,
+        "ratio_vs_constant_in_jagadata_app": round(
+            consent.requests_per_s / framework.requests_per_s, 3
+        ),
         "ratio_requests_per_s": round(consent.requests_per_s / bare.requests_per_s, 3),
         "ratio_p99": round(consent.p99_ms / bare.p99_ms, 2),
         "answers_verified": checked,
@@ -152,6 +165,24 @@ def main() -> None:
                    result["ratio_requests_per_s"], "bare_starlette"))  # fmt: skip
         print(line(f"b4_check_{kind}_p99", consent["p99_ms"], "ms", result["ratio_p99"],
                    "bare_starlette_p99"))  # fmt: skip
+        print(
+            line(
+                f"b4_check_{kind}_vs_app",
+                consent["requests_per_s"],
+                "req/s",
+                result["ratio_vs_constant_in_jagadata_app"],
+                "constant_in_jagadata_app",
+            )
+        )
+        print(
+            line(
+                f"b4_constant_in_jagadata_app_{kind}",
+                result["constant_in_jagadata_app"]["requests_per_s"],
+                "req/s",
+                result["constant_in_jagadata_app"]["requests_per_s"] / bare["requests_per_s"],
+                "bare_starlette",
+            )
+        )
         print(line(f"b4_bare_starlette_{kind}", bare["requests_per_s"], "req/s", 1.0,
                    "bare_starlette"))  # fmt: skip
         sys.stdout.flush()
