@@ -139,3 +139,11 @@ def test_last_used_is_written_at_most_once_a_minute(
     clock.advance(seconds=1)
     web.get(url, headers=_bearer(token))
     assert last_used() == first + timedelta(seconds=60)
+
+
+def test_key_prefixes_never_read_as_phone_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jagadata.accounts import keys as key_module
+
+    draws = iter(["071444755107", "0a1444755107"])
+    monkeypatch.setattr(key_module.secrets, "token_hex", lambda _n: next(draws))
+    assert key_module.generate().prefix == "0a1444755107"

@@ -18,15 +18,12 @@ from accounts_fixtures import clock, faker_id, sessions_of
 from accounts_helpers import Clock
 from consent_helpers import GELATO, MILLEALAB, Keys, make_key
 
-from jagadata.consent import api, views
-
 __all__ = ["clock", "faker_id", "sessions_of"]
 
 
 @pytest.fixture
 def consent_app(app: FastAPI) -> FastAPI:
-    app.include_router(api.router)
-    app.include_router(views.router)
+    """The app as served: the consent API and receipt pages are part of `create_app()`."""
     return app
 
 

@@ -60,7 +60,12 @@ class NewKey:
 
 
 def generate() -> NewKey:
-    return NewKey(prefix=secrets.token_hex(6), secret=secrets.token_urlsafe(32))
+    """A key whose 12-character prefix always holds a letter: an all-digit prefix would read
+    as a phone number to the audit trail's personal-data guard (and to people)."""
+    prefix = secrets.token_hex(6)
+    while prefix.isdigit():
+        prefix = secrets.token_hex(6)
+    return NewKey(prefix=prefix, secret=secrets.token_urlsafe(32))
 
 
 def secret_hash(secret: str) -> str:

@@ -14,6 +14,7 @@ from jagadata import __version__
 from jagadata.cli import (
     audit,
     check,
+    consent,
     db,
     init_cmd,
     keys,
@@ -41,6 +42,7 @@ app.add_typer(org.app, name="org")
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(consent.app, name="consent")
 app.add_typer(user.app, name="user")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)

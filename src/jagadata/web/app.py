@@ -20,6 +20,8 @@ from starlette.responses import Response
 from jagadata import __version__
 from jagadata.accounts.views import install as install_accounts
 from jagadata.config import Settings, get_settings
+from jagadata.consent import api as consent_api
+from jagadata.consent import views as consent_views
 from jagadata.console.views import install as install_console
 from jagadata.crypto import get_keyring
 from jagadata.db import make_engine, session_factory
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ErrorPageMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_api_route("/static/policy.css", _policy_css, include_in_schema=False)
+    app.include_router(consent_api.router)
+    app.include_router(consent_views.router)
     install_console(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.health_router)
