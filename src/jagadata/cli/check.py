@@ -59,10 +59,18 @@ def check_command(
         if output is None:
             render_text(findings, console=console, file=file, lang=language)
         else:
-            _write(output, language, lambda handle: render_text(
-                findings, console=Console(file=handle, no_color=True, width=10_000,
-                                          soft_wrap=True, highlight=False),
-                file=file, lang=language))
+            _write(
+                output,
+                language,
+                lambda handle: render_text(
+                    findings,
+                    console=Console(
+                        file=handle, no_color=True, width=10_000, soft_wrap=True, highlight=False
+                    ),
+                    file=file,
+                    lang=language,
+                ),
+            )
     else:
         build = to_json if output_format is OutputFormat.JSON else to_sarif
         text = dumps(build(findings, file=file, lang=language))

@@ -59,9 +59,11 @@ def render_command(
     if lang not in available:
         fail(
             _t(messages, "The policy is not published in “{lang}”.").format(lang=lang),
-            hint=_t(messages, "Languages in {file}: {languages}. Use --lang with one of them, "
-                    "or add the language to `languages` in the manifest.").format(
-                file=loaded.file, languages=", ".join(available)),
+            hint=_t(
+                messages,
+                "Languages in {file}: {languages}. Use --lang with one of them, "
+                "or add the language to `languages` in the manifest.",
+            ).format(file=loaded.file, languages=", ".join(available)),
         )
     text = render_policy(loaded.manifest, lang=lang, fmt=output_format.value)
     if output is None:
@@ -70,8 +72,11 @@ def render_command(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        fail(_t(messages, "Could not write {path}: {error}.").format(
-            path=output, error=error.strerror or error))
+        fail(
+            _t(messages, "Could not write {path}: {error}.").format(
+                path=output, error=error.strerror or error
+            )
+        )
     err_console.print(escape(_t(messages, "Policy written to {path}.").format(path=output)))
 
 
@@ -87,8 +92,11 @@ def diff_command(
     """List what changed; exit 1 if a change is material and must be announced first."""
     language = cli_language(lang)
     if lang is not None and lang not in LANGUAGES:
-        fail(_t(language, "Unknown language “{lang}”; use one of: {languages}.").format(
-            lang=lang, languages=", ".join(LANGUAGES)))
+        fail(
+            _t(language, "Unknown language “{lang}”; use one of: {languages}.").format(
+                lang=lang, languages=", ".join(LANGUAGES)
+            )
+        )
     before = load_or_exit(old, language).manifest
     after = load_or_exit(new, language).manifest
     diff = diff_manifests(before, after)
@@ -112,11 +120,14 @@ def diff_text(diff: PolicyDiff, lang: str) -> str:
     material = len(diff.material)
     lines.append("")
     if material:
-        lines.append(_t(lang, "{count} change(s), {material} material: tell people before the "
-                        "changes apply ({article}), and ask again for consent where a "
-                        "consent-based purpose is affected.").format(
-            count=len(diff.changes), material=material, article=NOTICE.cite(lang)))
+        lines.append(
+            _t(
+                lang,
+                "{count} change(s), {material} material: tell people before the "
+                "changes apply ({article}), and ask again for consent where a "
+                "consent-based purpose is affected.",
+            ).format(count=len(diff.changes), material=material, article=NOTICE.cite(lang))
+        )
     else:
-        lines.append(_t(lang, "{count} change(s), none material.").format(
-            count=len(diff.changes)))
+        lines.append(_t(lang, "{count} change(s), none material.").format(count=len(diff.changes)))
     return "\n".join(lines)
