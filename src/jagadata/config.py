@@ -77,6 +77,15 @@ class Settings(BaseSettings):
         description="Base URL of the WhatsApp Cloud API.",
     )
     whatsapp_token: str | None = Field(default=None, description="WhatsApp Cloud API token.")
+    whatsapp_app_secret: str | None = Field(
+        default=None,
+        description="App secret that signs WhatsApp webhook calls (X-Hub-Signature-256); "
+        "without it incoming WhatsApp messages are refused.",
+    )
+    whatsapp_verify_token: str | None = Field(
+        default=None,
+        description="Token the WhatsApp webhook subscription echoes when it is first verified.",
+    )
     whatsapp_phone_number_id: str | None = Field(
         default=None, description="The WhatsApp Business phone number id messages are sent from."
     )

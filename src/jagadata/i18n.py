@@ -20,7 +20,17 @@ from babel.messages.pofile import read_po
 LOCALE_DIR: Final = Path(__file__).parent / "locale"
 LANGUAGES: Final = ("id", "en", "fr")
 DEFAULT_LANGUAGE: Final = "id"
-DOMAINS: Final = ("messages", "checks", "policy", "web", "accounts", "console", "consent")
+DOMAINS: Final = (
+    "messages",
+    "checks",
+    "policy",
+    "web",
+    "accounts",
+    "console",
+    "consent",
+    "banner",
+    "children",
+)
 
 
 def N_(message: str) -> str:
