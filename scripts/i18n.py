@@ -1,6 +1,6 @@
 """Extract translatable text of one catalogue domain and update its id/fr catalogues.
 
-    .venv/bin/python scripts/i18n.py messages|checks|policy|web|accounts|console|consent|banner|children
+    .venv/bin/python scripts/i18n.py messages|checks|policy|web|accounts|console|consent|banner|children|rights
 
 Then translate the new entries in src/jagadata/locale/{id,fr}/LC_MESSAGES/DOMAIN.po
 (Indonesian is the authoritative text; write it as Indonesian, not word by word).
@@ -26,6 +26,7 @@ OWN_DIRS = {
     "consent": ["consent", "cli/consent.py"],
     "banner": ["banner", "cli/banner.py"],
     "children": ["children"],
+    "rights": ["rights", "cli/request.py"],
 }
 
 

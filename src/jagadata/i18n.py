@@ -30,6 +30,7 @@ DOMAINS: Final = (
     "consent",
     "banner",
     "children",
+    "rights",
 )
 
 

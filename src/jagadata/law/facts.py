@@ -102,6 +102,11 @@ class RightFact:
     refusal_grounds: tuple[Article, ...]
 
 
+ART_50_EXEMPTIONS: Final = tuple(art(f"50(1)({letter})") for letter in "abcd")
+"""Art. 50(1): the duties of Art. 30 (rectification), 32 (access) and 43-45 (erasure) yield to
+defence and security, law enforcement, the public interest in running the state, and financial
+sector supervision - only to carry out a law (Art. 50(2))."""
+
 RIGHTS: Final = {
     Right.INFORMATION: RightFact(
         Right.INFORMATION,
@@ -122,7 +127,7 @@ RIGHTS: Final = {
         N_("Complete, update or correct inaccurate data about you."),
         STATUTORY_HOURS,
         True,
-        (art("33(a)"), art("33(b)"), art("33(c)")),
+        (art("33(a)"), art("33(b)"), art("33(c)"), *ART_50_EXEMPTIONS),
     ),
     Right.ACCESS: RightFact(
         Right.ACCESS,
@@ -131,7 +136,7 @@ RIGHTS: Final = {
         N_("Get access to, and a copy of, your data together with its processing trail."),
         STATUTORY_HOURS,
         True,
-        (art("33(a)"), art("33(b)"), art("33(c)")),
+        (art("33(a)"), art("33(b)"), art("33(c)"), *ART_50_EXEMPTIONS),
     ),
     Right.ERASURE: RightFact(
         Right.ERASURE,
@@ -140,7 +145,7 @@ RIGHTS: Final = {
         N_("End the processing of your data and have it erased or destroyed."),
         None,
         True,
-        tuple(art(f"15(1)({letter})") for letter in "abcde"),
+        (*(art(f"15(1)({letter})") for letter in "abcde"), *ART_50_EXEMPTIONS),
     ),
     Right.WITHDRAW_CONSENT: RightFact(
         Right.WITHDRAW_CONSENT,
