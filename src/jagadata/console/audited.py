@@ -30,7 +30,7 @@ def audited_view(
     *,
     action: str = "person.viewed",
     target_type: str,
-    target_id: str | int,
+    target_id: str | int | None,
     subject_ref: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:

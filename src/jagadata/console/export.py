@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Final, TextIO, cast
 
@@ -24,25 +24,27 @@ class _Stopped(Exception):
     """The client went away: the writer stops reading the chain."""
 
 
-class _ChunkWriter:
-    """A text sink for `export_entries` that hands UTF-8 chunks to the response."""
+class ChunkWriter:
+    """A sink (text or bytes) that hands chunks to the response, at most `QUEUE_CHUNKS`
+    waiting: a slow client slows the writer instead of filling memory."""
 
     def __init__(self, chunks: queue.Queue[bytes | BaseException | None], stop: threading.Event):
         self.chunks = chunks
         self.stop = stop
-        self.buffer: list[str] = []
+        self.buffer: list[bytes] = []
         self.size = 0
 
-    def write(self, text: str) -> int:
-        self.buffer.append(text)
-        self.size += len(text)
+    def write(self, data: str | bytes) -> int:
+        chunk = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self.buffer.append(chunk)
+        self.size += len(chunk)
         if self.size >= CHUNK_CHARS:
             self.flush()
-        return len(text)
+        return len(data)
 
     def flush(self) -> None:
         if self.buffer:
-            self.put("".join(self.buffer).encode("utf-8"))
+            self.put(b"".join(self.buffer))
             self.buffer, self.size = [], 0
 
     def put(self, item: bytes | BaseException | None) -> None:
@@ -65,22 +67,40 @@ def stream_export(
     until: datetime | None = None,
 ) -> Iterator[bytes]:
     """The organisation's entries in chain order, as chunks of the export file."""
+
+    def write(session: Session, out: ChunkWriter) -> None:
+        export_entries(
+            session=session,
+            organisation_id=organisation_id,
+            out=cast(TextIO, out),
+            fmt=fmt,
+            since=since,
+            until=until,
+        )
+
+    return stream_produced(
+        factory, organisation_id=organisation_id, write=write, name="audit-export"
+    )
+
+
+def stream_produced(
+    factory: sessionmaker[Session],
+    *,
+    organisation_id: int,
+    write: Callable[[Session, ChunkWriter], None],
+    name: str,
+) -> Iterator[bytes]:
+    """Whatever `write` writes (text or bytes) with a session of the organisation, in a thread
+    of its own, sent on as chunks; a client that goes away stops the writer."""
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
     stop = threading.Event()
-    writer = _ChunkWriter(chunks, stop)
+    writer = ChunkWriter(chunks, stop)
 
     def produce() -> None:
         try:
             with factory() as session:
                 scope(session, organisation_id)
-                export_entries(
-                    session=session,
-                    organisation_id=organisation_id,
-                    out=cast(TextIO, writer),
-                    fmt=fmt,
-                    since=since,
-                    until=until,
-                )
+                write(session, writer)
             writer.flush()
             writer.put(None)
         except _Stopped:
@@ -91,7 +111,7 @@ def stream_export(
             except _Stopped:
                 return
 
-    producer = threading.Thread(target=produce, name="audit-export", daemon=True)
+    producer = threading.Thread(target=produce, name=name, daemon=True)
     producer.start()
     try:
         while True:

@@ -46,6 +46,8 @@ SECTIONS: Final = (
     Section("keys", "keys", N_("API keys"), Action.MANAGE_API_KEYS),
     Section("audit", "audit", N_("Audit log"), Action.VIEW_AUDIT_LOG),
     Section("outbox", "outbox", N_("Outbox"), Action.VIEW_DASHBOARD),
+    Section("consent", "consent", N_("Consent"), Action.VIEW_DASHBOARD),
+    Section("consent_history", "consent/history", N_("Consent history"), Action.VIEW_PERSONAL_DATA),
 )
 
 

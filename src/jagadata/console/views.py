@@ -5,11 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from jagadata.console import audit_views, home, keys, manifests, outbox_views, people
+from jagadata.console import (
+    audit_views,
+    consent_views,
+    home,
+    keys,
+    manifests,
+    outbox_views,
+    people,
+)
 from jagadata.console.render import STATIC_DIR, STATIC_PATH
 
 router = APIRouter(include_in_schema=False)
-for _pages in (home, manifests, people, keys, audit_views, outbox_views):
+for _pages in (home, manifests, people, keys, audit_views, outbox_views, consent_views):
     router.include_router(_pages.router)
 
 
