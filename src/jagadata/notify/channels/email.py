@@ -9,6 +9,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,6 +21,8 @@ from jagadata.config import Settings
 from jagadata.notify.channels import PermanentFailure, TemporaryFailure
 
 SMTP_TIMEOUT_SECONDS: Final = 30.0
+EXTRA_HEADERS: Final = frozenset({"list-unsubscribe", "list-unsubscribe-post", "list-id"})
+"""Headers a message may add to those build_email writes itself."""
 
 
 def new_message_id(settings: Settings) -> str:
@@ -38,8 +41,10 @@ def build_email(
     html: str | None,
     lang: str,
     date: datetime,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    """The message exactly as every attempt sends it (same Message-ID, same Date)."""
+    """The message exactly as every attempt sends it (same Message-ID, same Date); `headers`
+    adds extra ones such as List-Unsubscribe (RFC 2369) and List-Unsubscribe-Post (RFC 8058)."""
     message = EmailMessage(policy=SMTP_POLICY)
     message["Message-ID"] = message_id
     message["Date"] = format_datetime(date)
@@ -47,6 +52,10 @@ def build_email(
     message["To"] = to
     message["Subject"] = subject
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        if name.lower() not in EXTRA_HEADERS:
+            raise ValueError(f"{name} is not a header a message may add")
+        message[name] = value
     message.set_content(text, charset="utf-8")
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8")
