@@ -27,6 +27,9 @@ from jagadata.consent import api as consent_api
 from jagadata.consent import inbound as consent_inbound
 from jagadata.consent import optin_api as consent_optin_api
 from jagadata.consent import public as consent_public
+from jagadata.consent import inbound as consent_inbound
+from jagadata.consent import optin_api as consent_optin_api
+from jagadata.consent import public as consent_public
 from jagadata.consent import views as consent_views
 from jagadata.console.views import install as install_console
 from jagadata.crypto import get_keyring
@@ -70,6 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/static/policy.css", _policy_css, include_in_schema=False)
     app.include_router(consent_api.router)
     app.include_router(consent_views.router)
+    app.include_router(consent_optin_api.router)
+    app.include_router(consent_public.router)
+    app.include_router(consent_inbound.router)
     app.include_router(children_api.router)
     app.include_router(children_views.router)
     app.include_router(banner_api.api)
