@@ -5,6 +5,11 @@ its consent text in each language (what the person was shown, Art. 21-22), how l
 lasts, and from which version on consents still count. A material change to a consent-based
 purpose (`requires_fresh_consent`) moves that version forward: consents given under older
 versions no longer count once the new version is in force (Art. 21(2)).
+
+Cookie categories the banner asks about (every one but `essential`) are recorded under the
+purpose their cookies name (`purpose_ref`) when that purpose rests on consent and is collected
+by the banner, else under a reserved purpose `cookies_<category>` (channel `cookie_banner`),
+whose consent text is what the banner shows: the cookies' purposes in that language.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from jagadata.db.tenancy import acting_for
 from jagadata.law.facts import LegalBasis
 from jagadata.manifest.errors import ManifestInvalid
 from jagadata.manifest.loader import load_manifest_text
-from jagadata.manifest.schema import Manifest, Purpose
+from jagadata.manifest.schema import CookieCategory, Manifest, Purpose
 from jagadata.orgs.models import ManifestVersion
+from jagadata.policy.changes import Area, PolicyDiff
 from jagadata.policy.diff import diff_manifests, requires_fresh_consent
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,93 @@ def consent_text(purpose: Purpose, lang: str) -> str | None:
     if purpose.legal_basis is not LegalBasis.CONSENT or purpose.consent is None:
         return None
     return purpose.consent.text.get(lang)
+
+
+COOKIE_PURPOSE_PREFIX = "cookies_"
+"""Reserved purposes of cookie categories no consent-based purpose of the manifest covers."""
+
+
+def cookie_purposes(manifest: Manifest) -> dict[CookieCategory, str]:
+    """The ledger purpose of each cookie category the banner asks about, in category order."""
+    found: dict[CookieCategory, str] = {}
+    for category in CookieCategory:
+        cookies = [c for c in manifest.cookies if c.category is category]
+        if category is CookieCategory.ESSENTIAL or not cookies:
+            continue
+        refs = {c.purpose_ref for c in cookies}
+        ref = next(iter(refs)) if len(refs) == 1 else None
+        purpose = manifest.purpose(ref) if ref else None
+        if (
+            purpose is not None
+            and purpose.legal_basis is LegalBasis.CONSENT
+            and purpose.consent is not None
+            and (
+                not purpose.consent.collected_via
+                or "cookie_banner" in purpose.consent.collected_via
+            )
+        ):
+            found[category] = purpose.id
+        else:
+            found[category] = COOKIE_PURPOSE_PREFIX + category.value
+    return found
+
+
+def cookie_notice(manifest: Manifest, category: CookieCategory, lang: str) -> str:
+    """What the banner shows for a category, whose SHA-256 the ledger records: the consent text
+    of the purpose it maps to, or the purposes of its cookies (each once) in `lang`."""
+    purpose = manifest.purpose(cookie_purposes(manifest).get(category, ""))
+    text = consent_text(purpose, lang) if purpose is not None else None
+    if text:
+        return text
+    shown: list[str] = []
+    for cookie in manifest.cookies:
+        if cookie.category is category and cookie.purpose.get(lang) not in shown:
+            shown.append(cookie.purpose.get(lang))
+    return " ".join(shown)
+
+
+def _cookie_terms(
+    version: ManifestVersion,
+    manifest: Manifest,
+    previous: tuple[Manifest, dict[str, ConsentTerms]] | None,
+    diff: PolicyDiff | None,
+) -> list[ConsentTerms]:
+    """The reserved purposes' terms: consents count from the first version, or from this one
+    when the category's text changed or a material change touched its cookies."""
+    rows = []
+    declared = {p.id for p in manifest.purposes}
+    for category, purpose_id in cookie_purposes(manifest).items():
+        if purpose_id in declared:
+            continue
+        hashes = {
+            lang: notice_hash(cookie_notice(manifest, category, lang))
+            for lang in manifest.languages
+        }
+        before = previous[1].get(purpose_id) if previous else None
+        touched = diff is not None and any(
+            change.material
+            and change.area is Area.COOKIE
+            and change.key.split(":", 1)[0] == category.value
+            for change in diff.changes
+        )
+        same = before is not None and before.consent and dict(before.notice_hashes) == hashes
+        rows.append(
+            ConsentTerms(
+                organisation_id=version.organisation_id,
+                version=version.number,
+                purpose=purpose_id,
+                effective=version.effective,
+                consent=True,
+                renewal_from=before.renewal_from
+                if same and before and not touched
+                else version.number,
+                renew_after=None,
+                notice_hashes=hashes,
+                collected_via=["cookie_banner"],
+                children_only=False,
+            )
+        )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -177,7 +270,7 @@ def _terms(
                 children_only=bool(purpose.subjects) and set(purpose.subjects) <= children,
             )
         )
-    return rows
+    return rows + _cookie_terms(version, manifest, previous, diff)
 
 
 def _columns(row: ConsentTerms) -> dict[str, Any]:

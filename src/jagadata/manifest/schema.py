@@ -367,6 +367,16 @@ class Cookie(Strict):
     purpose_ref: Slug | None = Field(default=None, description="The purpose it serves.")
 
 
+class CookieBanner(Strict):
+    """How jagadata's cookie banner (`/o/{org}/banner.js`) talks to the site's own tags."""
+
+    google_consent_mode: bool = Field(
+        default=False,
+        description="Send Google Consent Mode v2 signals (gtag 'consent' default and update) "
+        "from the visitor's choices.",
+    )
+
+
 class ParentalConsent(StrEnum):
     REQUIRED = "required"
     NOT_APPLICABLE = "not_applicable"
@@ -541,6 +551,7 @@ class Manifest(Strict):
     retention: list[RetentionRule] = Field(default_factory=list)
     security: Security = Field(default_factory=Security)
     cookies: list[Cookie] = Field(default_factory=list)
+    cookie_banner: CookieBanner = Field(default_factory=CookieBanner)
     children: Children
     breach: Breach = Field(default_factory=Breach)
     changes: Changes = Field(default_factory=Changes)
