@@ -20,6 +20,8 @@ from starlette.responses import Response
 from jagadata import __version__
 from jagadata.accounts.views import install as install_accounts
 from jagadata.banner import api as banner_api
+from jagadata.children import api as children_api
+from jagadata.children import views as children_views
 from jagadata.config import Settings, get_settings
 from jagadata.consent import api as consent_api
 from jagadata.consent import inbound as consent_inbound
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_api_route("/static/policy.css", _policy_css, include_in_schema=False)
     app.include_router(consent_api.router)
     app.include_router(consent_views.router)
+    app.include_router(children_api.router)
+    app.include_router(children_views.router)
     app.include_router(banner_api.api)
     app.include_router(banner_api.router)
     app.include_router(consent_optin_api.router)

@@ -1,0 +1,591 @@
+"""Children's consent through a verified parent or guardian (UU PDP Art. 25).
+
+A child's data is specific data (Art. 4(2)(e)); processing it needs the consent of a parent or
+guardian (Art. 25(2)). So a guardian names their email or WhatsApp number, receives a 6-digit
+code through the outbox, and only once the code is verified may they consent or refuse, for the
+child, to the purposes asked, with the exact texts of the manifest version in force. Each
+operation is one transaction with its audit entry; the caller commits (`atomic`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jagadata.audit.service import Actor, record
+from jagadata.children.models import CODE_DIGITS, MAX_ATTEMPTS, GuardianVerification, Origin
+from jagadata.children.texts import code_email, code_whatsapp, receipt_message
+from jagadata.consent import state
+from jagadata.consent.models import Channel, EventKind
+from jagadata.consent.schemas import EventIn, Evidence, Identity
+from jagadata.consent.service import LedgerEvent, Recorded, record_events
+from jagadata.consent.terms import PurposeTerms, consent_text, version_manifest
+from jagadata.crypto import get_keyring
+from jagadata.db.tenancy import acting_for
+from jagadata.i18n import N_
+from jagadata.identities import IdentityKind, InvalidIdentity, identity_hash, normalise_identity
+from jagadata.manifest.schema import Manifest
+from jagadata.notify.service import enqueue_email, enqueue_whatsapp
+from jagadata.orgs.models import Organisation
+from jagadata.orgs.service import get_version, today_in_indonesia
+
+CODE_LIFETIME: Final = timedelta(minutes=30)
+"""A code, and the consent page it opens, last this long after it is sent."""
+GUARDIAN_KINDS: Final = (IdentityKind.EMAIL, IdentityKind.PHONE)
+ART_25: Final = N_(
+    "A child cannot consent alone: a parent or guardian must give consent for a child "
+    "(Art. 25 UU PDP)."
+)
+
+
+class GuardianProblem(Exception):
+    """Nothing was done: `message` (an English msgid of the `children` domain) says why."""
+
+    def __init__(self, field: str, message: str, **values: object) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.values = values
+
+
+class Outcome(StrEnum):
+    VERIFIED = "verified"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A consent-based purpose a guardian is asked about: its exact texts in the version."""
+
+    purpose: str
+    name: str
+    text: str
+    language: str
+    notice_hash: str
+    terms: PurposeTerms
+
+
+@dataclass(frozen=True)
+class Started:
+    verification: GuardianVerification
+    code: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    outcome: Outcome
+    attempts_left: int
+    grant: str | None = None
+
+
+def age_on(birth_date: date, today: date) -> int:
+    """Whole years between a birth date and today."""
+    years = today.year - birth_date.year
+    return years - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def asks_age(manifest: Manifest) -> bool:
+    """The manifest says children may use the service: ask the age before consent."""
+    return manifest.children is not None and manifest.children.served
+
+
+def minimum_age(manifest: Manifest) -> int:
+    return manifest.children.minimum_age if manifest.children is not None else 18
+
+
+def manifest_in_force(
+    *, session: Session, organisation: Organisation, now: datetime
+) -> tuple[int, Manifest, list[PurposeTerms]]:
+    """The version in force, its manifest, and the terms of its consent-based purposes."""
+    number, terms = state.consent_purposes(
+        session=session, organisation_id=organisation.id, now=now
+    )
+    version = get_version(session=session, organisation=organisation, number=number)
+    manifest = version_manifest(version) if version is not None else None
+    if manifest is None:
+        raise LookupError(f"organisation {organisation.id} has no readable manifest")
+    return number, manifest, terms
+
+
+FORM_CHANNELS: Final = (Channel.WEB_FORM, Channel.EMAIL_DOUBLE_OPT_IN, Channel.WHATSAPP)
+"""Channels a consent form of this flow can stand for; a cookie banner's purposes are not asked."""
+
+
+def offers(
+    *,
+    manifest: Manifest,
+    terms: Sequence[PurposeTerms],
+    lang: str,
+    wanted: Sequence[str] | None = None,
+    for_children: bool = True,
+) -> list[Offer]:
+    """The purposes to show, with the exact consent text and hash in `lang` (Indonesian when the
+    version has no text in `lang`). Unknown or non-consent purposes in `wanted` are refused;
+    without `wanted`, every purpose a form can collect."""
+    by_id = {t.purpose: t for t in terms}
+    chosen = list(wanted) if wanted else sorted(by_id)
+    found: list[Offer] = []
+    for index, purpose_id in enumerate(chosen):
+        term = by_id.get(purpose_id)
+        purpose = manifest.purpose(purpose_id)
+        if (term is None or purpose is None) and not wanted:
+            continue  # e.g. a cookie's consent, asked by the banner
+        if term is None or purpose is None:
+            raise GuardianProblem(
+                f"purposes[{index}]",
+                N_("{purpose} is not a consent-based purpose of the policy in force."),
+                purpose=purpose_id,
+            )
+        if not wanted and term.collected_via and not _form_collects(term):
+            continue
+        if not for_children and _concerns_children(manifest, purpose.subjects):
+            continue
+        shown = lang if lang in term.notice_hashes else "id"
+        text = consent_text(purpose, shown)
+        if text is None or shown not in term.notice_hashes:
+            continue
+        found.append(
+            Offer(purpose_id, purpose.name.get(shown), text, shown, term.notice_hashes[shown], term)
+        )
+    if not found:
+        raise GuardianProblem(
+            "purposes", N_("There is no purpose to consent to through this form.")
+        )
+    return found
+
+
+def _concerns_children(manifest: Manifest, subjects: Sequence[str]) -> bool:
+    children = {group.id for group in manifest.data_subjects if group.children}
+    return bool(children & set(subjects))
+
+
+def _form_collects(term: PurposeTerms) -> bool:
+    return any(channel.value in term.collected_via for channel in FORM_CHANNELS)
+
+
+def channel_for(shown: Sequence[Offer], kind: IdentityKind, wanted: Channel | None) -> Channel:
+    """The channel the ledger records: the one asked, else the web form, else the message the
+    code travels by (email double opt-in, WhatsApp), whichever every purpose collects by."""
+    message = Channel.EMAIL_DOUBLE_OPT_IN if kind is IdentityKind.EMAIL else Channel.WHATSAPP
+    candidates = [wanted] if wanted is not None else [Channel.WEB_FORM, message]
+    for channel in candidates:
+        if all(not o.terms.collected_via or channel.value in o.terms.collected_via for o in shown):
+            return channel
+    refused = next(o for o in shown if candidates[-1].value not in o.terms.collected_via)
+    raise GuardianProblem(
+        "purposes",
+        N_("Consent for {purpose} is not collected through {channel}."),
+        purpose=refused.purpose,
+        channel=candidates[-1].value,
+    )
+
+
+def _evidence(ip: str | None, user_agent: str | None, reference: str | None = None) -> Evidence:
+    """What the ledger keeps as evidence: the client's address only if it is one."""
+    try:
+        address = str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        address = None
+    return Evidence(ip=address, user_agent=user_agent, reference=reference)
+
+
+def guardian_reference(kind: IdentityKind, value: str) -> str:
+    return identity_hash(kind, value)
+
+
+def _code_hash(public_id: str, code: str) -> str:
+    return get_keyring().lookup_hash("guardian.code", f"{public_id}:{code}")
+
+
+def _grant_hash(public_id: str, grant: str) -> str:
+    return get_keyring().lookup_hash("guardian.grant", f"{public_id}:{grant}")
+
+
+def new_child_ref() -> str:
+    """A pseudonymous reference for a child the organisation has not named."""
+    return f"anon_{uuid.uuid4()}"
+
+
+def start_verification(
+    *,
+    session: Session,
+    organisation: Organisation,
+    child_ref: str,
+    purposes: Sequence[str] | None,
+    contact_kind: IdentityKind | str,
+    contact: str,
+    lang: str,
+    base_url: str,
+    origin: Origin,
+    actor: Actor,
+    now: datetime,
+    channel: Channel | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Started:
+    """Write a verification and put the code in the outbox to the guardian, in the caller's
+    transaction; GuardianProblem if the contact or a purpose is not usable."""
+    kind = IdentityKind(contact_kind)
+    if kind not in GUARDIAN_KINDS:
+        raise GuardianProblem("guardian.kind", N_("Give an email address or a WhatsApp number."))
+    try:
+        normalised = normalise_identity(kind, contact)
+    except InvalidIdentity:
+        raise GuardianProblem(
+            "guardian.value",
+            N_("This is not a valid email address.")
+            if kind is IdentityKind.EMAIL
+            else N_("This is not a valid WhatsApp number; write it as 0812… or +62 812…."),
+        ) from None
+    guardian_ref = guardian_reference(kind, normalised)
+    if guardian_ref == child_ref:
+        raise GuardianProblem(
+            "guardian.value", N_("The parent or guardian must be another person than the child.")
+        )
+    number, manifest, terms = manifest_in_force(session=session, organisation=organisation, now=now)
+    shown = offers(manifest=manifest, terms=terms, lang=lang, wanted=purposes)
+    channel = channel_for(shown, kind, channel)
+    public_id = secrets.token_hex(16)
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    with acting_for(session, organisation.id):
+        verification = GuardianVerification(
+            organisation_id=organisation.id,
+            public_id=public_id,
+            child_ref=child_ref,
+            guardian_ref=guardian_ref,
+            contact_kind=kind.value,
+            contact=normalised,
+            purposes=[offer.purpose for offer in shown],
+            manifest_version=number,
+            language=lang,
+            origin=origin.value,
+            channel=channel.value,
+            code_hash=_code_hash(public_id, code),
+            attempts=0,
+            created_at=now,
+            expires_at=now + CODE_LIFETIME,
+        )
+        session.add(verification)
+        session.flush()
+        link = f"{base_url.rstrip('/')}/o/{organisation.slug}/guardian/{public_id}?lang={lang}"
+        name = manifest.organisation.display_name
+        minutes = int(CODE_LIFETIME.total_seconds() // 60)
+        if kind is IdentityKind.EMAIL:
+            subject, text = code_email(lang, name, code, link, minutes)
+            enqueue_email(
+                session=session,
+                organisation_id=organisation.id,
+                to=normalised,
+                subject=subject,
+                text=text,
+                lang=lang,
+            )
+        else:
+            enqueue_whatsapp(
+                session=session,
+                organisation_id=organisation.id,
+                to=normalised,
+                text=code_whatsapp(lang, name, code, link, minutes),
+            )
+        record(
+            session=session,
+            organisation_id=organisation.id,
+            actor=actor,
+            action="guardian.verification_started",
+            target_type="guardian_verification",
+            target_id=verification.id,
+            subject_ref=guardian_ref,
+            ip=ip,
+            user_agent=user_agent,
+            details={
+                "channel": kind.value,
+                "purposes": verification.purposes,
+                "origin": origin.value,
+                "manifest_version": number,
+            },
+            occurred_at=now,
+        )
+    return Started(verification, code, link)
+
+
+def find_verification(
+    *, session: Session, organisation_id: int, public_id: str
+) -> GuardianVerification | None:
+    with acting_for(session, organisation_id):
+        return session.scalars(
+            select(GuardianVerification).where(
+                GuardianVerification.organisation_id == organisation_id,
+                GuardianVerification.public_id == public_id,
+            )
+        ).one_or_none()
+
+
+def check_code(
+    *,
+    session: Session,
+    verification: GuardianVerification,
+    code: str,
+    now: datetime,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Checked:
+    """Try a code; the caller commits whatever the outcome, so attempts are counted.
+
+    A code is good once, before `expires_at`, within MAX_ATTEMPTS tries; the fifth wrong one
+    locks the verification. A right code gives a grant: the one-time key to the consent form.
+    """
+    left = max(0, MAX_ATTEMPTS - verification.attempts)
+    if verification.locked_at is not None:
+        return Checked(Outcome.LOCKED, 0)
+    if verification.verified_at is not None or verification.decided_at is not None:
+        return Checked(Outcome.USED, left)
+    if now >= verification.expires_at:
+        return Checked(Outcome.EXPIRED, left)
+    verification.attempts += 1
+    left = MAX_ATTEMPTS - verification.attempts
+    given = "".join(code.split())
+    right = (
+        hmac.compare_digest(_code_hash(verification.public_id, given), verification.code_hash)
+        and len(given) == CODE_DIGITS
+    )
+    actor = Actor.data_subject(verification.guardian_ref)
+    outcome = Outcome.VERIFIED if right else Outcome.WRONG
+    grant = None
+    if right:
+        verification.verified_at = now
+        grant = secrets.token_urlsafe(24)
+        verification.grant_hash = _grant_hash(verification.public_id, grant)
+        action = "guardian.verified"
+    elif left <= 0:
+        verification.locked_at = now
+        outcome = Outcome.LOCKED
+        action = "guardian.locked"
+    else:
+        action = "guardian.code_refused"
+    with acting_for(session, verification.organisation_id):
+        session.flush()
+        record(
+            session=session,
+            organisation_id=verification.organisation_id,
+            actor=actor,
+            action=action,
+            target_type="guardian_verification",
+            target_id=verification.id,
+            subject_ref=verification.guardian_ref,
+            ip=ip,
+            user_agent=user_agent,
+            details={"attempts": verification.attempts},
+            occurred_at=now,
+        )
+    return Checked(outcome, max(0, left), grant)
+
+
+def grant_valid(verification: GuardianVerification, grant: str | None, now: datetime) -> bool:
+    """The guardian verified their code and holds the grant it gave, still in time, unused."""
+    if (
+        not grant
+        or verification.grant_hash is None
+        or verification.verified_at is None
+        or verification.decided_at is not None
+        or now >= verification.verified_at + CODE_LIFETIME
+    ):
+        return False
+    return hmac.compare_digest(_grant_hash(verification.public_id, grant), verification.grant_hash)
+
+
+def record_decisions(
+    *,
+    session: Session,
+    organisation: Organisation,
+    verification: GuardianVerification,
+    decisions: Mapping[str, bool],
+    lang: str,
+    base_url: str,
+    now: datetime,
+    actor: Actor | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Recorded:
+    """Record the verified guardian's decisions: for each purpose the guardian's own event and
+    the child's, whose guardian_ref is the guardian's verified identity, in one batch (one
+    transaction, one stretch of the chain). Refused (Art. 25) without a verified guardian."""
+    if verification.verified_at is None or verification.locked_at is not None:
+        raise GuardianProblem("guardian", ART_25)
+    if verification.decided_at is not None:
+        raise GuardianProblem(
+            "verification", N_("This consent was already given or refused; the link is used.")
+        )
+    unknown = sorted(set(decisions) - set(verification.purposes))
+    if unknown:
+        raise GuardianProblem(
+            "decisions",
+            N_("{purpose} was not among the purposes the guardian was asked about."),
+            purpose=unknown[0],
+        )
+    missing = [p for p in verification.purposes if p not in decisions]
+    if missing:
+        raise GuardianProblem(
+            "decisions",
+            N_("Say yes or no for every purpose: {purpose} has no answer."),
+            purpose=missing[0],
+        )
+    channel = Channel(verification.channel)
+    number, manifest, terms = manifest_in_force(session=session, organisation=organisation, now=now)
+    shown = {
+        offer.purpose: offer
+        for offer in offers(manifest=manifest, terms=terms, lang=lang, wanted=verification.purposes)
+    }
+    guardian = Identity(kind=IdentityKind(verification.contact_kind), value=verification.contact)
+    evidence = _evidence(ip, user_agent, f"guardian-verification:{verification.id}")
+    events: list[EventIn] = []
+    for purpose in verification.purposes:
+        offer = shown[purpose]
+        kind = EventKind.GIVEN if decisions[purpose] else EventKind.REFUSED
+        common = {
+            "kind": kind,
+            "purpose": purpose,
+            "language": offer.language,
+            "channel": channel,
+            "manifest_version": number,
+            "notice_hash": offer.notice_hash,
+            "evidence": evidence,
+            "occurred_at": now,
+        }
+        if not offer.terms.children_only:
+            events.append(EventIn(subject=guardian, keep_contact=True, **common))
+        events.append(
+            EventIn(
+                subject_ref=verification.child_ref,
+                child=True,
+                guardian_ref=verification.guardian_ref,
+                **common,
+            )
+        )
+    who = actor or Actor.data_subject(verification.guardian_ref)
+    with acting_for(session, organisation.id):
+        recorded = record_events(
+            session=session,
+            organisation_id=organisation.id,
+            events=events,
+            actor=who,
+            now=now,
+            ip=ip,
+            user_agent=user_agent,
+            action="guardian.consented",
+        )
+        verification.decided_at = now
+        verification.decisions = {p: bool(decisions[p]) for p in verification.purposes}
+        verification.event_sequences = [e.sequence for e in recorded.events]
+        verification.grant_hash = None
+        session.flush()
+        receipts = [
+            e for e in recorded.events if e.receipt_id and e.subject_ref == verification.child_ref
+        ]
+        if receipts:
+            _send_receipts(session, organisation, verification, manifest, receipts, base_url)
+    return recorded
+
+
+def _send_receipts(
+    session: Session,
+    organisation: Organisation,
+    verification: GuardianVerification,
+    manifest: Manifest,
+    events: list[LedgerEvent],
+    base_url: str,
+) -> None:
+    """The child's receipts to the guardian, through the outbox, after commit."""
+    links = [
+        f"{base_url.rstrip('/')}/o/{organisation.slug}/receipts/{e.receipt_id}" for e in events
+    ]
+    name = manifest.organisation.display_name
+    subject, text = receipt_message(verification.language, name, links)
+    if verification.contact_kind == IdentityKind.EMAIL.value:
+        enqueue_email(
+            session=session,
+            organisation_id=organisation.id,
+            to=verification.contact,
+            subject=subject,
+            text=text,
+            lang=verification.language,
+        )
+    else:
+        enqueue_whatsapp(
+            session=session, organisation_id=organisation.id, to=verification.contact, text=text
+        )
+
+
+def record_adult_consent(
+    *,
+    session: Session,
+    organisation: Organisation,
+    subject: Identity,
+    age: int,
+    decisions: Mapping[str, bool],
+    lang: str,
+    now: datetime,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Recorded:
+    """A person at or over the minimum age consents for themselves on the web form; a child is
+    refused here (Art. 25) and must go through a guardian."""
+    number, manifest, terms = manifest_in_force(session=session, organisation=organisation, now=now)
+    if asks_age(manifest) and age < minimum_age(manifest):
+        raise GuardianProblem("age", ART_25)
+    shown = {
+        o.purpose: o for o in offers(manifest=manifest, terms=terms, lang=lang, for_children=False)
+    }
+    unknown = sorted(set(decisions) - set(shown))
+    if unknown:
+        raise GuardianProblem(
+            "decisions",
+            N_("{purpose} is not a consent-based purpose of the policy in force."),
+            purpose=unknown[0],
+        )
+    try:
+        reference = identity_hash(subject.kind, subject.value)
+    except InvalidIdentity:
+        raise GuardianProblem(
+            "subject.value", N_("This is not a valid email address or WhatsApp number.")
+        ) from None
+    events = [
+        EventIn(
+            kind=EventKind.GIVEN if decisions.get(purpose) else EventKind.REFUSED,
+            purpose=purpose,
+            subject_ref=reference,
+            language=offer.language,
+            channel=Channel.WEB_FORM,
+            manifest_version=number,
+            notice_hash=offer.notice_hash,
+            evidence=_evidence(ip, user_agent),
+            occurred_at=now,
+        )
+        for purpose, offer in shown.items()
+    ]
+    return record_events(
+        session=session,
+        organisation_id=organisation.id,
+        events=events,
+        actor=Actor.data_subject(reference),
+        now=now,
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
+def today(now: datetime) -> date:
+    return today_in_indonesia(now)
