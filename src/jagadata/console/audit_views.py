@@ -52,6 +52,8 @@ ACTION_DESCRIPTIONS: Final = {
     "outbox.recipient_viewed": N_("Was shown the recipient of a message"),
     "outbox.retried": N_("Retried an undeliverable message"),
     "person.viewed": N_("Was shown a person's data"),
+    "consent.history_viewed": N_("Was shown a person's consent history"),
+    "consent.exported": N_("Exported the consent ledger"),
 }
 
 
