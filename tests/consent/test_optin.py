@@ -5,6 +5,7 @@ records consent (UU PDP Art. 20(2)(a), 22, 24)."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from accounts_helpers import Clock
@@ -213,3 +214,62 @@ def test_an_organisation_asks_by_api_and_gets_field_errors(
         json={"channel": "email", "contact": email, "purposes": ["marketing"]},
     )
     assert anonymous.status_code == 401
+
+
+def test_where_children_are_served_the_age_comes_first_and_a_child_goes_to_a_guardian(
+    web: TestClient, outside: Any, app_sessions: sessionmaker[Session], faker_id: Faker
+) -> None:
+    from jagadata.manifest.loader import load_manifest_text
+    from jagadata.orgs.service import add_organisation
+
+    slug = "sekolah-es-krim"
+    source = (
+        Path(__file__).resolve().parents[2] / "examples" / "la-gelato-academy.yaml"
+    ).read_text(encoding="utf-8")
+    source = source.replace("slug: la-gelato-academy", f"slug: {slug}", 1)
+    source = source.replace("  served: false", "  served: true", 1)
+    with app_sessions() as session:
+        add_organisation(session=session, loaded=load_manifest_text(source, file=f"{slug}.yaml"))
+
+    page = web.get(f"/o/{slug}/subscribe?lang=id")
+    assert page.status_code == 200
+    assert 'name="age"' in page.text
+    assert 'name="email"' not in page.text
+    token = csrf_of(page.text)
+    child = web.post(
+        f"/o/{slug}/subscribe?lang=id",
+        data={"csrf_token": token, "step": "age", "age": "12"},
+        follow_redirects=False,
+    )
+    assert child.status_code == 303
+    assert child.headers["location"] == f"/o/{slug}/guardian?purpose=marketing&lang=id"
+    # a child cannot skip the question by posting the email form directly
+    skipped = web.post(
+        f"/o/{slug}/subscribe?lang=id",
+        data={
+            "csrf_token": token,
+            "age": "12",
+            "email": faker_id.free_email(),
+            "purpose": "marketing",
+        },
+        follow_redirects=False,
+    )
+    assert skipped.status_code == 303
+    assert outside.smtp.received == []
+    adult = web.post(
+        f"/o/{slug}/subscribe?lang=id", data={"csrf_token": token, "step": "age", "age": "30"}
+    )
+    assert adult.status_code == 200
+    assert 'name="email"' in adult.text and 'value="30"' in adult.text
+    sent = web.post(
+        f"/o/{slug}/subscribe?lang=id",
+        data={
+            "csrf_token": token,
+            "age": "30",
+            "email": faker_id.unique.free_email(),
+            "purpose": "marketing",
+        },
+    )
+    assert sent.status_code == 202
+    assert len(outside.smtp.received) == 1
+    assert _events(app_sessions) == []
