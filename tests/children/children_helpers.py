@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from notify_servers import ReceivedEmail
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from jagadata.orgs.service import get_organisation
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _GRANT = re.compile(r'name="grant" value="([^"]+)"')
+_CODE = re.compile(r"\b(\d{6})\b")
 
 
 def token_of(page: Response) -> str:
@@ -75,3 +77,20 @@ def ledger_intact(factory: sessionmaker[Session], organisation_id: int) -> Any:
     with factory() as session, acting_for(session, organisation_id):
         result = verify_ledger(session=session, organisation_id=organisation_id)
     return result
+
+
+def code_in(email: ReceivedEmail) -> str:
+    """The 6-digit code of a guardian's email, read from its text."""
+    body = email.message.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = _CODE.search(body.get_content())
+    assert found is not None, "no code in the email"
+    return found.group(1)
+
+
+def link_in(email: ReceivedEmail) -> str:
+    body = email.message.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = re.search(r"http\S+/guardian/[0-9a-f]{32}\S*", body.get_content())
+    assert found is not None, "no link in the email"
+    return found.group(0)

@@ -4,7 +4,6 @@ MilleaLab API key."""
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,14 +20,12 @@ for folder in ("accounts", "consent", "notify"):
 from accounts_fixtures import clock, faker_id, sessions_of  # noqa: E402
 from accounts_helpers import Clock  # noqa: E402
 from consent_helpers import MILLEALAB, make_key  # noqa: E402
-from notify_servers import ReceivedEmail, RecordingSmtpServer  # noqa: E402
+from notify_servers import RecordingSmtpServer  # noqa: E402
 
 from jagadata.config import Settings, get_settings  # noqa: E402
 from jagadata.jobs import JobQueue, install_queue, make_queue  # noqa: E402
 
 __all__ = ["clock", "faker_id", "sessions_of"]
-
-CODE = re.compile(r"\b(\d{6})\b")
 
 
 @pytest.fixture
@@ -76,20 +73,3 @@ def web(app: FastAPI, clock: Clock, delivering_queue: JobQueue) -> Iterator[Test
 @pytest.fixture
 def api_key(sessions_of: sessionmaker[Session], web: TestClient) -> str:
     return make_key(sessions_of, MILLEALAB, ["consent:read", "consent:write"])
-
-
-def code_in(email: ReceivedEmail) -> str:
-    """The 6-digit code of a guardian's email, read from its text."""
-    body = email.message.get_body(preferencelist=("plain",))
-    assert body is not None
-    found = CODE.search(body.get_content())
-    assert found is not None, "no code in the email"
-    return found.group(1)
-
-
-def link_in(email: ReceivedEmail) -> str:
-    body = email.message.get_body(preferencelist=("plain",))
-    assert body is not None
-    found = re.search(r"http\S+/guardian/[0-9a-f]{32}\S*", body.get_content())
-    assert found is not None, "no link in the email"
-    return found.group(0)

@@ -9,9 +9,11 @@ from datetime import date
 from accounts_helpers import Clock
 from children_helpers import (
     audit_actions,
+    code_in,
     events,
     grant_of,
     ledger_intact,
+    link_in,
     org_id,
     submit,
     verifications,
@@ -21,7 +23,6 @@ from fastapi.testclient import TestClient
 from notify_servers import RecordingSmtpServer
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import code_in, link_in
 from jagadata.i18n import gettext
 from jagadata.identities import identity_hash
 
