@@ -95,7 +95,7 @@ def test_consent_is_recorded_only_when_the_emailed_link_is_confirmed(
     assert "La Gelato Academy" in body
     assert "Pemasaran" in body or "pemasaran" in body.lower()
     assert " ".join(MARKETING_ID.split()) in " ".join(body.split())
-    assert "20(2)(a)" in body
+    assert "Pasal 20 ayat (2) huruf a" in body
     confirm_url = next(u for u in links_in(message) if "/confirm/" in u)
 
     page = web.get(path_of(confirm_url))
