@@ -134,7 +134,10 @@ def test_a_preflight_from_another_origin_is_answered(client: TestClient) -> None
 
 def test_each_choice_is_recorded_with_its_evidence(app: FastAPI, client: TestClient) -> None:
     person = anon()
-    headers = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/131", "Origin": "https://x.example"}
+    headers = {
+        "User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/131",
+        "Origin": "https://x.example",
+    }
     first = client.post(
         CHOICES,
         json=choice(person, {"preference": False, "analytics": True, "marketing": False}),
