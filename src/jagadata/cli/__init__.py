@@ -13,6 +13,7 @@ import typer
 from jagadata import __version__
 from jagadata.cli import (
     audit,
+    banner,
     check,
     consent,
     db,
@@ -43,6 +44,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(consent.app, name="consent")
+app.add_typer(banner.app, name="banner")
 app.add_typer(user.app, name="user")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)
