@@ -490,7 +490,7 @@ def _done(
 STYLESHEET: Final = Path_(__file__).parent / "static" / "consent.css"
 
 
-@router.get("/children/consent.css")
+@router.get("/static/children/consent.css")
 def stylesheet() -> Response:
     """The form styles of these pages, on top of the centre's stylesheet."""
     return Response(
