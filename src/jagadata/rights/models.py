@@ -53,6 +53,8 @@ class RightsRequest(OrgScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(REFERENCE_MAX))
+    access_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the key in the person's status link: the reference alone shows nothing."""
     right: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(24))
     channel: Mapped[str] = mapped_column(String(16))

@@ -84,6 +84,31 @@ class Filed:
     """The one-time code, for the caller to send (or None when the identifier is not
     verifiable, e.g. a student number, and staff verify by hand)."""
     link_token: str | None
+    access_key: str
+    """The key of the person's status link (`?k=`); only its hash is stored."""
+
+
+def access_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def request_for_person(
+    session: Session, organisation_id: int, reference: str, key: str | None
+) -> RightsRequest | None:
+    """The request whose reference and status-link key both match; None for anything else."""
+    if not key:
+        return None
+    request = session.scalars(
+        select(RightsRequest).where(
+            RightsRequest.organisation_id == organisation_id,
+            RightsRequest.reference == reference,
+        )
+    ).first()
+    if request is None or request.access_hash is None:
+        return None
+    if not hmac.compare_digest(request.access_hash, access_hash(key)):
+        return None
+    return request
 
 
 def _now(moment: datetime | None) -> datetime:
@@ -153,9 +178,11 @@ def file_request(
     plan = plan_request(manifest, right)
     zone = zone_of(_zone_name(manifest))
     clock_start = ClockStart.RECEIPT
+    key = secrets.token_urlsafe(18)
     request = RightsRequest(
         organisation_id=organisation.id,
         reference=new_reference(),
+        access_hash=access_hash(key),
         right=right.value,
         status=RequestStatus.RECEIVED.value,
         channel=channel.value,
@@ -215,7 +242,7 @@ def file_request(
     code = link = None
     if chosen.verifiable and kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
         code, link = issue_code(session, request, now=received)
-    return Filed(request, code, link)
+    return Filed(request, code, link, key)
 
 
 def _zone_name(manifest: Manifest) -> str:

@@ -44,6 +44,7 @@ def upgrade() -> None:
         "rights_request",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("reference", sa.String(length=24), nullable=False),
+        sa.Column("access_hash", sa.String(length=64), nullable=True),
         sa.Column("right", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=24), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
