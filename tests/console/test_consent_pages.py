@@ -91,6 +91,12 @@ def test_the_overview_charts_the_events_recorded_per_week(
     assert 'data-key="refused">2<' in standing.group(0)
     assert 'data-key="withdrawn">2<' in standing.group(0)
 
+    home = web.get(f"/admin/o/{GELATO}/")
+    card = re.search(
+        r'<tr data-purpose="marketing">.*?</tr>', home.text.split('id="consent-now"')[1]
+    )
+    assert card is not None and '<td class="num">2</td>' in card.group(0)
+
     filtered = web.get(OVERVIEW, params={"channel": "whatsapp"})
     assert chart_columns(filtered.text, CHART)[1] == expected_columns(seeded, "whatsapp")
 

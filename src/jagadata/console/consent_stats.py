@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from jagadata.consent.models import ConsentEvent, ConsentState, EventKind, Status
+from jagadata.consent.state import consent_purposes
 from jagadata.consent.terms import PurposeTerms
 from jagadata.db.tenancy import acting_for
 from jagadata.orgs.service import WIB
@@ -235,3 +236,22 @@ def recorded_purposes(*, session: Session, organisation_id: int) -> list[str]:
                 .distinct()
             )
         )
+
+
+def terms_in_force(*, session: Session, organisation_id: int, now: datetime) -> list[PurposeTerms]:
+    """The consent-based purposes of the version in force (none before a manifest)."""
+    try:
+        return consent_purposes(session=session, organisation_id=organisation_id, now=now)[1]
+    except LookupError:
+        return []
+
+
+def consenting_now(*, session: Session, organisation_id: int, now: datetime) -> list[Standing]:
+    """Per purpose in force (and any other in the ledger), where its people stand now."""
+    return standings(
+        session=session,
+        organisation_id=organisation_id,
+        terms=terms_in_force(session=session, organisation_id=organisation_id, now=now),
+        extra=recorded_purposes(session=session, organisation_id=organisation_id),
+        now=now,
+    )

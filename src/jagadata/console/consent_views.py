@@ -120,10 +120,7 @@ def _base(request: Request, member: Member) -> str:
 
 
 def _terms(session: Session, member: Member, now: datetime) -> list[PurposeTerms]:
-    try:
-        return consent_purposes(session=session, organisation_id=member.organisation.id, now=now)[1]
-    except LookupError:
-        return []
+    return stats.terms_in_force(session=session, organisation_id=member.organisation.id, now=now)
 
 
 # --- overview -------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from jagadata.accounts.deps import CurrentUser, Member, require_role
+from jagadata.accounts.deps import CurrentUser, Member, now_of, require_role
 from jagadata.accounts.roles import Action
 from jagadata.accounts.service import OrganisationAccess
 from jagadata.checks import Severity
-from jagadata.console import findings, nav
+from jagadata.console import consent_stats, findings, nav
 from jagadata.console.charts import Bar, BarChart
 from jagadata.console.health import chain_status, outbox_counts
 from jagadata.console.render import DOMAIN, console_language, render
@@ -160,6 +160,9 @@ def dashboard(request: Request, session: SessionDep, member: Viewer) -> Response
         _t(lang, "Messages in the outbox, by state"),
         tuple(Bar(s.value, _t(lang, OUTBOX_LABELS[s]), outbox[s]) for s in OutboxStatus),
     )
+    consenting = consent_stats.consenting_now(
+        session=session, organisation_id=organisation.id, now=now_of(request)
+    )
     attention = _attention(lang, counts, outbox, chain.result.broken is not None)
     return render(
         request,
@@ -176,6 +179,7 @@ def dashboard(request: Request, session: SessionDep, member: Viewer) -> Response
             else [],
             "findings_chart": findings_chart,
             "outbox_chart": outbox_chart,
+            "consenting": consenting,
             "chain": chain,
             "attention": attention,
             "may_audit": member.may(Action.VIEW_AUDIT_LOG),
