@@ -273,3 +273,28 @@ def test_where_children_are_served_the_age_comes_first_and_a_child_goes_to_a_gua
     assert sent.status_code == 202
     assert len(outside.smtp.received) == 1
     assert _events(app_sessions) == []
+
+
+def test_lapsed_requests_are_deleted_after_30_days_and_the_ledger_stays(
+    web: TestClient,
+    outside: Any,
+    app_sessions: sessionmaker[Session],
+    clock: Clock,
+    faker_id: Faker,
+) -> None:
+    from jagadata.consent.optin_sweep import sweep_optins
+
+    confirmed, lapsed = faker_id.unique.free_email(), faker_id.unique.free_email()
+    _subscribe(web, confirmed)
+    _subscribe(web, lapsed)
+    confirm_url = next(u for u in links_in(outside.smtp.received[0]) if "/confirm/" in u)
+    page = web.get(path_of(confirm_url))
+    web.post(path_of(confirm_url), data={"csrf_token": csrf_of(page.text)})
+    with app_sessions() as session:
+        assert sweep_optins(session=session, now=clock.advance(days=31)) == 0
+        assert sweep_optins(session=session, now=clock.advance(days=1, seconds=1)) == 2
+        assert session.execute(text("SELECT count(*) FROM consent_optin")).scalar_one() == 0
+        remaining = session.execute(text("SELECT kind FROM consent_link")).scalars().all()
+    assert remaining and set(remaining) == {"withdraw"}
+    assert _reason(app_sessions, confirmed, clock) == "given"
+    assert len(_events(app_sessions)) == 1

@@ -31,7 +31,6 @@ from jagadata.consent.optin import (
     request_optin,
 )
 from jagadata.consent.optin_models import ConsentOptIn, LinkKind, OptInChannel
-from jagadata.consent.receipts import receipt_url
 from jagadata.consent.service import ConsentInvalid
 from jagadata.consent.terms import consent_text
 from jagadata.consent.unsubscribe import PROCESSING_STOPS_WITHIN
@@ -274,6 +273,7 @@ def confirm(org: str, token: str, request: Request, session: SessionDep) -> Resp
             organisation=manifest.organisation,
             subscribe_url=subscribe_url,
         )
+    root = request.scope.get("root_path", "")
     receipts = [
         {
             "purpose": (
@@ -281,7 +281,7 @@ def confirm(org: str, token: str, request: Request, session: SessionDep) -> Resp
                 if manifest.purpose(e.purpose)
                 else e.purpose
             ),
-            "url": receipt_url(settings.base_url, organisation.slug, e.receipt_id),
+            "url": f"{root}/o/{organisation.slug}/receipts/{e.receipt_id}",
         }
         for e in done.events
         if e.receipt_id
