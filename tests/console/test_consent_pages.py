@@ -355,3 +355,26 @@ def test_the_export_reports_a_broken_chain(
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["chain"]["verified"] is False
     assert (manifest["chain"]["broken_at"], manifest["chain"]["problem"]) == (3, "hash_mismatch")
+
+
+def test_a_ledger_longer_than_a_page_is_exported_whole_and_an_empty_one_verifies(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.OWNER)
+    archive, _ = _export(web)
+    empty = json.loads(archive.read("manifest.json"))
+    assert (empty["events"], empty["last_hash"], empty["chain"]["verified"]) == (0, None, True)
+    assert archive.read("ledger.jsonl") == b""
+
+    who = people(faker_id, 2500)
+    for start in range(0, len(who), 500):
+        batch = [Seeded(email, "given", "web_form", clock.now - timedelta(minutes=5))
+                 for email in who[start : start + 500]]  # fmt: skip
+        record(sessions_of, GELATO, batch, now=clock.now)
+    archive, _ = _export(web)
+    lines = archive.read("ledger.jsonl").decode().splitlines()
+    manifest = json.loads(archive.read("manifest.json"))
+    assert len(lines) == manifest["events"] == manifest["chain"]["checked"] == 2500
+    assert [json.loads(line)["sequence"] for line in lines] == list(range(1, 2501))
+    assert manifest["events_linked"] is True and manifest["chain"]["verified"] is True
+    assert len(archive.read("ledger.csv").decode().splitlines()) == 2501
