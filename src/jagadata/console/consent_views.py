@@ -227,7 +227,7 @@ def consent_overview(
             "bad_date": bad_date,
             "purposes": purposes,
             "channels": {key: _t(lang, label) for key, label in CHANNEL_LABELS.items()},
-            "charts": [_chart(r, span, lang) for r in rates],
+            "charts": [(r.purpose, _chart(r, span, lang)) for r in rates],
             "matched": sum(r.total(s) for r in rates for s in stats.Series),
             "standings": standings,
             "ledger_events": events,
@@ -364,8 +364,6 @@ def history(
     )
     found = _found(session, organisation_id, subject_ref, before, now_of(request), lang)
     found["shown_ref"] = subject_ref
-    if lookup.kind != SUBJECT_REF:
-        lookup = Lookup(lookup.kind, value, lookup.reason)
     return _history_page(request, member, lookup, found=found)
 
 
