@@ -311,3 +311,65 @@ def test_the_timeline_cannot_be_edited_and_an_edit_is_detected(
         assert event is not None
         event.kind = "note"
         db.flush()
+
+
+def test_the_manifest_sets_zone_approval_and_a_clock_from_verification(
+    settings: Settings, migrated_engine: Engine, fake: Faker
+) -> None:
+    from pathlib import Path
+
+    from jagadata.manifest import load_manifest_text
+    from jagadata.orgs.service import add_organisation
+
+    text_ = (Path(__file__).resolve().parents[2] / "examples" / "la-gelato-academy.yaml").read_text(
+        encoding="utf-8"
+    )
+    text_ = text_.replace("slug: la-gelato-academy", "slug: gelato-makassar", 1)
+    text_ = text_.replace(
+        "    calendar: clock\n",
+        "    calendar: clock\n"
+        "  approval_required: [erasure]\n"
+        "  clock_start: verification\n"
+        "  clock_start_reason: Permintaan palsu lewat WhatsApp sering masuk\n",
+        1,
+    )
+    text_ = text_.replace("  legal_form:", "  timezone: WITA\n  legal_form:", 1)
+    db = session_factory(migrated_engine)()
+    organisation = add_organisation(
+        session=db, loaded=load_manifest_text(text_, file="gelato-makassar.yaml")
+    ).organisation
+    db.commit()
+    scope(db, organisation.id)
+    filed = service.file_request(
+        session=db,
+        organisation=organisation,
+        right="erasure",
+        identifier="email",
+        value=fake.email(),
+        received_at=RECEIVED,
+    )
+    request = filed.request
+    assert request.zone == "Asia/Makassar"
+    assert request.approval_required
+    assert request.clock_start == "verification"
+    assert request.due_at is None  # the clock waits for verification
+    assert filed.code is not None
+    service.verify_code(db, request, filed.code, now=RECEIVED + timedelta(minutes=10))
+    assert request.due_at == RECEIVED + timedelta(minutes=10) + timedelta(days=30)
+    db.close()
+
+
+def test_a_clock_from_verification_without_a_reason_is_refused_in_the_manifest() -> None:
+    from pathlib import Path
+
+    from jagadata.manifest import ManifestInvalid, load_manifest_text
+
+    text_ = (Path(__file__).resolve().parents[2] / "examples" / "la-gelato-academy.yaml").read_text(
+        encoding="utf-8"
+    )
+    text_ = text_.replace(
+        "    calendar: clock\n", "    calendar: clock\n  clock_start: verification\n"
+    )
+    with pytest.raises(ManifestInvalid) as error:
+        load_manifest_text(text_, file="x.yaml")
+    assert "clock_start_reason" in str(error.value)

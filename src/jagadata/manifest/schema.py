@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from jagadata.law.facts import DpiaTrigger, LegalBasis, Right, SpecificType, TransferBasis
 from jagadata.manifest.types import (
@@ -87,6 +87,11 @@ class Organisation(Strict):
     )
     subjects_estimate: int | None = Field(
         default=None, ge=0, description="Roughly how many people's data is held."
+    )
+    timezone: TimeZone = Field(
+        default="WIB",
+        description="Time zone of the organisation's own calendar (WIB, WITA or WIT): deadlines "
+        "in working days end at its close of business day.",
     )
     dpo: Dpo | None = None
 
@@ -467,6 +472,17 @@ class Identifier(Strict):
     )
 
 
+TimeZone = Literal["WIB", "WITA", "WIT"]
+
+
+class ClockStart(StrEnum):
+    """When a request's clock starts. The law counts from receipt (Art. 30(1), 32(2), 40(2),
+    41(1)); counting from verification is the organisation's own choice, with its reason."""
+
+    RECEIPT = "receipt"
+    VERIFICATION = "verification"
+
+
 class Calendar(StrEnum):
     CLOCK = "clock"
     WORKING_DAYS = "working_days"
@@ -482,6 +498,10 @@ class ResponseCommitments(Strict):
         description="working_days counts only Indonesian working days; the law counts clock hours.",
     )
     per_right: dict[Right, Duration] = Field(default_factory=dict)
+    days_off: list[date] = Field(
+        default_factory=list,
+        description="Extra days off (cuti bersama, regional holidays) when counting working days.",
+    )
 
 
 class Rights(Strict):
@@ -492,6 +512,33 @@ class Rights(Strict):
     objection_to_marketing: bool = Field(
         default=True, description="People may object to marketing at any time."
     )
+    approval_required: list[Right] = Field(
+        default_factory=list,
+        description="Rights whose fulfilment or refusal a second person must approve.",
+    )
+    close_unverified_after: Duration = Field(
+        default=Duration(14, "d"),
+        description="A request never verified is closed after this long, its record kept.",
+    )
+    clock_start: ClockStart = Field(
+        default=ClockStart.RECEIPT,
+        description="receipt (as the law counts) or verification (needs clock_start_reason).",
+    )
+    clock_start_reason: str | None = Field(
+        default=None, description="Why the clock starts at verification rather than receipt."
+    )
+
+    @model_validator(mode="after")
+    def _verification_start_has_a_reason(self) -> Rights:
+        if (
+            self.clock_start is ClockStart.VERIFICATION
+            and not (self.clock_start_reason or "").strip()
+        ):
+            raise ValueError(
+                "clock_start: verification needs clock_start_reason, because UU PDP counts "
+                "from receipt of the request (Art. 30(1), 32(2), 40(2), 41(1))"
+            )
+        return self
 
 
 # --- law and disputes ---------------------------------------------------------------------

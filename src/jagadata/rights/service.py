@@ -18,7 +18,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -176,8 +176,10 @@ def file_request(
         )
     received = _now(received_at)
     plan = plan_request(manifest, right)
-    zone = zone_of(_zone_name(manifest))
-    clock_start = ClockStart.RECEIPT
+    zone = zone_of(manifest.organisation.timezone)
+    clock_start = ClockStart(manifest.rights.clock_start.value)
+    deadline_record = plan.deadline_record()
+    deadline_record["days_off"] = [day.isoformat() for day in manifest.rights.response.days_off]
     key = secrets.token_urlsafe(18)
     request = RightsRequest(
         organisation_id=organisation.id,
@@ -199,15 +201,16 @@ def file_request(
         clock_start=clock_start.value,
         clock_started_at=received,
         zone=zone.key,
-        deadline=plan.deadline_record(),
+        deadline=deadline_record,
         reminders_sent=[],
-        approval_required=False,
+        approval_required=right in manifest.rights.approval_required,
         external_id=external_id,
         callback_url=callback_url,
         last_sequence=0,
         last_hash=GENESIS,
     )
-    _set_deadlines(request, plan.acknowledgement, plan.fulfilment, pauses=[])
+    fulfilment = plan.fulfilment if clock_start is ClockStart.RECEIPT else None
+    _set_deadlines(request, plan.acknowledgement, fulfilment, pauses=[])
     session.add(request)
     session.flush()
     for position, task in enumerate(plan.tasks, start=1):
@@ -245,10 +248,6 @@ def file_request(
     return Filed(request, code, link, key)
 
 
-def _zone_name(manifest: Manifest) -> str:
-    return getattr(manifest.organisation, "timezone", None) or "WIB"
-
-
 def _deadline_of(record: Mapping[str, Any]) -> Deadline | None:
     if not record.get("duration"):
         return None
@@ -265,7 +264,9 @@ def clock_of(request: RightsRequest) -> Clock | None:
     deadline = _deadline_of(request.deadline)
     if deadline is None:
         return None
-    return Clock(request.clock_started_at, deadline, zone_of(request.zone), WorkingCalendar())
+    days_off = [date.fromisoformat(day) for day in request.deadline.get("days_off", [])]
+    calendar = WorkingCalendar(extra_holidays=days_off)
+    return Clock(request.clock_started_at, deadline, zone_of(request.zone), calendar)
 
 
 def pauses_of(session: Session, request: RightsRequest) -> list[Pause]:
@@ -283,10 +284,14 @@ def _set_deadlines(
     pauses: Sequence[Pause],
 ) -> None:
     zone = zone_of(request.zone)
+    days_off = [date.fromisoformat(day) for day in request.deadline.get("days_off", [])]
+    calendar = WorkingCalendar(extra_holidays=days_off)
     if acknowledgement is not None:
-        request.acknowledge_due_at = Clock(request.received_at, acknowledgement, zone).base_due()
+        request.acknowledge_due_at = Clock(
+            request.received_at, acknowledgement, zone, calendar
+        ).base_due()
     if fulfilment is not None:
-        request.due_at = Clock(request.clock_started_at, fulfilment, zone).due(pauses)
+        request.due_at = Clock(request.clock_started_at, fulfilment, zone, calendar).due(pauses)
 
 
 # --- verification ---------------------------------------------------------------------------
