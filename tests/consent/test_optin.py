@@ -298,3 +298,28 @@ def test_lapsed_requests_are_deleted_after_30_days_and_the_ledger_stays(
     assert remaining and set(remaining) == {"withdraw"}
     assert _reason(app_sessions, confirmed, clock) == "given"
     assert len(_events(app_sessions)) == 1
+
+
+def test_no_one_is_flooded_with_confirmation_requests(
+    web: TestClient, outside: Any, optin_app: Any, clock: Clock, faker_id: Faker
+) -> None:
+    key = make_key(optin_app.state.sessions, GELATO, ["consent:write"])
+    email = faker_id.unique.free_email()
+    body = {"channel": "email", "contact": email, "purposes": ["marketing"]}
+    for _ in range(3):
+        asked = web.post(f"/api/v1/orgs/{GELATO}/consent/opt-ins", json=body, headers=bearer(key))
+        assert asked.status_code == 202
+    refused = web.post(f"/api/v1/orgs/{GELATO}/consent/opt-ins", json=body, headers=bearer(key))
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) == 15 * 60
+    assert refused.json()["errors"][0]["field"] == "contact"
+    page = web.get(f"/o/{GELATO}/subscribe?lang=id")
+    by_page = web.post(
+        f"/o/{GELATO}/subscribe?lang=id",
+        data={"csrf_token": csrf_of(page.text), "email": email, "purpose": "marketing"},
+    )
+    assert by_page.status_code == 429
+    assert len(outside.smtp.received) == 3
+    clock.advance(minutes=15, seconds=1)
+    again = web.post(f"/api/v1/orgs/{GELATO}/consent/opt-ins", json=body, headers=bearer(key))
+    assert again.status_code == 202

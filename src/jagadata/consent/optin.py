@@ -19,6 +19,7 @@ from typing import Final, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jagadata.accounts import ratelimit
 from jagadata.audit.service import Actor, record
 from jagadata.config import Settings, get_settings
 from jagadata.consent import links
@@ -134,7 +135,8 @@ def request_optin(
     settings: Settings | None = None,
 ) -> OptInRequested:
     """A pending opt-in and its confirmation message in the caller's transaction (it does not
-    commit). Raises OptInRefused naming each field in error."""
+    commit). Raises OptInRefused naming each field in error, or ratelimit.Limited when this
+    contact was sent three requests in a quarter of an hour (no one is flooded with them)."""
     settings = settings or get_settings()
     now = now or utcnow()
     number, manifest = manifest_in_force(session=session, organisation=organisation, now=now)
@@ -167,6 +169,13 @@ def request_optin(
         language = "id"
     if errors:
         raise OptInRefused(errors)
+    ratelimit.limit(
+        session=session,
+        scope="consent.optin_sent",
+        key=f"{channel.value}:{value}",
+        policy=ratelimit.SEND_CODE,
+        now=now,
+    )
     chosen = list(dict.fromkeys(purposes))
     texts = {p: consent_text(offered[p], language) or "" for p in chosen}
     subject_ref = identity_hash(IDENTITY_KIND[channel], value)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import Field
 
+from jagadata.accounts import ratelimit
 from jagadata.accounts.deps import ApiCaller, api_key_for, now_of
 from jagadata.accounts.keys import Scope
 from jagadata.consent.links import TOKEN_PATTERN
@@ -49,6 +50,10 @@ ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     404: {"model": ProblemPublic, "description": "No such organisation (for this key)."},
     422: {"model": ProblemPublic, "description": "Not valid: each problem with its field."},
 }
+TOO_MANY: Final = N_(
+    "Three requests were sent to this contact in the last quarter of an hour; nothing was "
+    "sent. Try again later (see Retry-After)."
+)
 UNKNOWN_LINK: Final = N_("This withdrawal link is not valid: use the link of the latest message.")
 
 
@@ -116,6 +121,10 @@ def create_optin(
             )
     except OptInRefused as refused:
         return problem(request, 422, NOT_RECORDED, refused.errors)
+    except ratelimit.Limited as limited:
+        answer = problem(request, 429, TOO_MANY, [FieldError("contact", TOO_MANY)])
+        answer.headers["retry-after"] = str(limited.retry_after_seconds)
+        return answer
     optin = requested.optin
     return JSONResponse(
         {

@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from jagadata.accounts import ratelimit
 from jagadata.accounts.deps import now_of
 from jagadata.consent import links
 from jagadata.consent.optin import (
@@ -50,6 +51,10 @@ PAGE_CSP: Final = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+SUBSCRIBE_ADDRESS: Final = ratelimit.Policy(
+    20, timedelta(minutes=15), timedelta(minutes=5), timedelta(hours=6)
+)
+"""Subscriptions from one network address: generous (an office, a school), but no flood."""
 PRIVATE: Final = {"cache-control": "private, no-store", "x-robots-tag": "noindex, nofollow"}
 
 
@@ -155,6 +160,13 @@ async def subscribe(org: str, request: Request, session: SessionDep) -> Response
     client = request.client.host if request.client else None
     try:
         with atomic(session):
+            ratelimit.limit(
+                session=session,
+                scope="consent.subscribe_address",
+                key=client or "-",
+                policy=SUBSCRIBE_ADDRESS,
+                now=now_of(request),
+            )
             requested = request_optin(
                 session=session,
                 organisation=organisation,
@@ -168,6 +180,27 @@ async def subscribe(org: str, request: Request, session: SessionDep) -> Response
                 now=now_of(request),
                 settings=request.app.state.settings,
             )
+    except ratelimit.Limited as limited:
+        minutes = max(1, limited.retry_after_seconds // 60)
+        errors = {
+            "contact": _t(
+                lang,
+                "Too many requests were sent from here or to this address; try again in "
+                "{minutes} minutes.",
+            ).format(minutes=minutes)
+        }
+        return _page(
+            request,
+            "subscribe.html",
+            lang,
+            429,
+            step="form",
+            age=age_text,
+            errors=errors,
+            email=email,
+            chosen=chosen,
+            **context,
+        )
     except OptInRefused as refused:
         errors = {
             e.field.split("[")[0]: _t(lang, e.message).format(**e.values) for e in refused.errors
