@@ -99,6 +99,9 @@ def test_the_overview_charts_the_events_recorded_per_week(
 
     filtered = web.get(OVERVIEW, params={"channel": "whatsapp"})
     assert chart_columns(filtered.text, CHART)[1] == expected_columns(seeded, "whatsapp")
+    swapped = web.get(OVERVIEW, params={"channel": "whatsapp"}, headers={"hx-request": "true"})
+    assert swapped.text.startswith('<div id="consent-results">') and "<html" not in swapped.text
+    assert chart_columns(swapped.text, CHART)[1] == expected_columns(seeded, "whatsapp")
 
     months = web.get(OVERVIEW, params={"unit": "month", "since": "2026-10-01"})
     groups, columns = chart_columns(months.text, CHART)

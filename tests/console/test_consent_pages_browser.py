@@ -86,6 +86,19 @@ def test_the_overview_draws_its_chart_and_the_history_works_with_the_keyboard(
         page.locator("figure[data-purpose='marketing'] details.as-table summary").click()
         expect(page.locator("figure[data-purpose='marketing'] table")).to_be_visible()
 
+        page.evaluate("window.__stillTheSamePage = true")
+        with page.expect_response(re.compile(r".*/consent\?.*channel=whatsapp.*")) as answer:
+            page.select_option("#filter-channel", "whatsapp")
+        assert answer.value.request.headers.get("hx-request") == "true"
+        given_now = page.locator("svg#consent-chart-marketing rect.bar-given:not([data-value='0'])")
+        expect(given_now).to_have_count(0)  # both consents were given on the web form
+        whatsapp = page.locator("svg#consent-chart-marketing rect.column").evaluate_all(
+            "rects => rects.map(r => Number(r.dataset.value))"
+        )
+        assert sum(whatsapp) == 2, "one refusal and one withdrawal came by WhatsApp"
+        assert page.evaluate("window.__stillTheSamePage") is True, "the page was not reloaded"
+        assert "channel=whatsapp" in page.url
+
         page.locator("nav.sections").get_by_role("link", name=_t("id", "Consent history")).click()
         page.wait_for_url(f"{server}/admin/o/{GELATO}/consent/history")
         page.locator("#history-kind").focus()

@@ -221,6 +221,7 @@ def consent_overview(
         signed_in=member.signed_in,
         member=member,
         section="consent",
+        fragment="console/_consent_results.html",
         context={
             "filters": filters,
             "span": span,
