@@ -189,3 +189,42 @@ def test_a_reply_without_a_request_or_after_it_expired_records_nothing(
     _id, chatter = whatsapp_delivery(phone, "Halo, jam buka toko?")
     assert signed_post(web, outside.app_secret, chatter).json()["handled"] == ["ignored"]
     assert _events(app_sessions) == []
+
+
+def test_the_same_message_handled_twice_at_once_is_recorded_once(
+    web: TestClient,
+    optin_app: FastAPI,
+    outside: Outside,
+    app_sessions: sessionmaker[Session],
+    clock: Clock,
+    faker_id: Faker,
+) -> None:
+    import threading
+
+    from jagadata.consent.inbound import handle, messages_of
+
+    phone = _phone(faker_id)
+    _ask(web, optin_app, phone)
+    _id, document = whatsapp_delivery(phone, "YA")
+    [message] = messages_of(document)
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def deliver() -> None:
+        start.wait()
+        outcomes.append(
+            handle(
+                sessions=app_sessions,
+                settings=optin_app.state.settings,
+                message=message,
+                now=clock(),
+            )
+        )
+
+    workers = [threading.Thread(target=deliver) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(outcomes) == ["confirmed", "duplicate"]
+    assert [e.kind for e in _events(app_sessions)] == ["given"]
