@@ -4,6 +4,7 @@ MilleaLab API key."""
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from accounts_fixtures import clock, faker_id, sessions_of  # noqa: E402
 from accounts_helpers import Clock  # noqa: E402
 from consent_helpers import MILLEALAB, make_key  # noqa: E402
 from notify_servers import RecordingSmtpServer  # noqa: E402
+from whatsapp_cloud_fake import WhatsAppCloudFake  # noqa: E402
 
 from jagadata.config import Settings, get_settings  # noqa: E402
 from jagadata.jobs import JobQueue, install_queue, make_queue  # noqa: E402
@@ -36,11 +38,26 @@ def smtp_server() -> Iterator[RecordingSmtpServer]:
 
 
 @pytest.fixture
+def whatsapp_cloud() -> Iterator[WhatsAppCloudFake]:
+    fake = WhatsAppCloudFake(
+        token=secrets.token_urlsafe(24), phone_number_id=str(secrets.randbelow(10**15))
+    ).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
 def mail_settings(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, smtp_server: RecordingSmtpServer
+    monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    smtp_server: RecordingSmtpServer,
+    whatsapp_cloud: WhatsAppCloudFake,
 ) -> Settings:
-    """This process's settings send email through the local SMTP server."""
+    """This process's settings send email and WhatsApp messages through the local servers."""
     for name, value in {
+        "WHATSAPP_API_URL": whatsapp_cloud.base_url,
+        "WHATSAPP_TOKEN": whatsapp_cloud.token,
+        "WHATSAPP_PHONE_NUMBER_ID": whatsapp_cloud.phone_number_id,
         "DATABASE_URL": database_url,
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_server.port),

@@ -4,6 +4,7 @@ recorded, with the child's event naming the guardian (Art. 25 UU PDP)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from accounts_helpers import Clock
@@ -21,7 +22,9 @@ from children_helpers import (
 from faker import Faker
 from fastapi.testclient import TestClient
 from notify_servers import RecordingSmtpServer
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from whatsapp_cloud_fake import WhatsAppCloudFake
 
 from jagadata.i18n import gettext
 from jagadata.identities import identity_hash
@@ -245,3 +248,144 @@ def test_a_child_who_claims_an_adults_form_directly_is_refused(
     assert sent.status_code == 403
     assert "Pasal 25 UU PDP" in sent.text
     assert events(sessions_of, org_id(sessions_of, MILLEALAB)) == []
+
+
+def test_a_guardian_reached_on_whatsapp_gets_the_code_there(
+    web: TestClient,
+    whatsapp_cloud: WhatsAppCloudFake,
+    smtp_server: RecordingSmtpServer,
+    sessions_of: sessionmaker[Session],
+) -> None:
+    page = web.get(_child_to_guardian(web))
+    sent = submit(
+        web,
+        page,
+        f"{BASE}/guardian?lang=id",
+        kind="phone",
+        contact="0812-0000-4321",
+        purpose="assessment_dashboard",
+        child="",
+    )
+    assert sent.status_code == 303
+    [message] = whatsapp_cloud.accepted
+    assert message.body["to"] == "6281200004321"
+    text = message.body["text"]["body"]
+    assert "Pasal 25 UU PDP" in text and sent.headers["location"].split("?")[0] in text
+    code = re.search(r"\b(\d{6})\b", text)
+    assert code is not None
+    location = sent.headers["location"]
+    decide = submit(web, web.get(location), location, code=code.group(1))
+    assert decide.status_code == 200
+    done = submit(
+        web,
+        decide,
+        location.split("?")[0] + "/consent?lang=id",
+        grant=grant_of(decide),
+        **{"consent:assessment_dashboard": "yes"},
+    )
+    assert done.status_code == 200
+    own, child = events(sessions_of, org_id(sessions_of, MILLEALAB))
+    assert own.subject_ref == identity_hash("phone", "+62 812 0000 4321")
+    assert child.guardian_ref == own.subject_ref
+    assert len(whatsapp_cloud.accepted) == 2  # the receipt follows on WhatsApp
+    assert smtp_server.received == []
+
+
+def test_an_expired_or_locked_code_page_says_so_and_offers_a_new_code(
+    web: TestClient, smtp_server: RecordingSmtpServer, clock: Clock, faker_id: Faker
+) -> None:
+    page = web.get(_child_to_guardian(web))
+    sent = submit(
+        web,
+        page,
+        f"{BASE}/guardian?lang=id",
+        kind="email",
+        contact=faker_id.free_email(),
+        purpose="assessment_dashboard",
+        child="",
+    )
+    location = sent.headers["location"]
+    code = code_in(smtp_server.received[0])
+    wrong = submit(web, web.get(location), location, code=f"{(int(code) + 1) % 10**6:06d}")
+    assert wrong.status_code == 422
+    assert "Sisa percobaan: 4" in wrong.text
+    form = web.get(location)
+    clock.advance(minutes=31)
+    expired = _c("id", "This code has expired. Ask again for a new code.")
+    shown = web.get(location)
+    assert expired in shown.text and 'name="code"' not in shown.text
+    assert f'href="{BASE}/guardian?purpose=assessment_dashboard&amp;lang=id"' in shown.text
+    late = submit(web, form, location, code=code)  # the form was open before it expired
+    assert late.status_code == 422
+    assert expired in late.text
+    assert "Sebagai orang tua" not in late.text
+
+
+def test_codes_to_one_contact_are_limited_per_hour(
+    web: TestClient, smtp_server: RecordingSmtpServer, clock: Clock, faker_id: Faker
+) -> None:
+    guardian = faker_id.free_email()
+    for _ in range(5):
+        page = web.get(f"{BASE}/guardian?purpose=assessment_dashboard&lang=id")
+        sent = submit(
+            web,
+            page,
+            f"{BASE}/guardian?lang=id",
+            kind="email",
+            contact=guardian,
+            purpose="assessment_dashboard",
+            child="",
+        )
+        assert sent.status_code == 303
+    page = web.get(f"{BASE}/guardian?purpose=assessment_dashboard&lang=id")
+    refused = submit(
+        web,
+        page,
+        f"{BASE}/guardian?lang=id",
+        kind="email",
+        contact=guardian,
+        purpose="assessment_dashboard",
+        child="",
+    )
+    assert refused.status_code == 422
+    assert "dalam satu jam terakhir" in refused.text
+    assert len(smtp_server.received) == 5
+    clock.advance(hours=1, seconds=1)
+    page = web.get(f"{BASE}/guardian?purpose=assessment_dashboard&lang=id")
+    later = submit(
+        web,
+        page,
+        f"{BASE}/guardian?lang=id",
+        kind="email",
+        contact=guardian,
+        purpose="assessment_dashboard",
+        child="",
+    )
+    assert later.status_code == 303
+
+
+def test_the_contact_and_the_code_are_not_stored_in_clear(
+    web: TestClient,
+    smtp_server: RecordingSmtpServer,
+    sessions_of: sessionmaker[Session],
+    faker_id: Faker,
+) -> None:
+    guardian = faker_id.free_email()
+    page = web.get(f"{BASE}/guardian?purpose=assessment_dashboard&lang=id")
+    submit(
+        web,
+        page,
+        f"{BASE}/guardian?lang=id",
+        kind="email",
+        contact=guardian,
+        purpose="assessment_dashboard",
+        child="",
+    )
+    code = code_in(smtp_server.received[0])
+    with sessions_of() as session:
+        [row] = session.execute(text("SELECT * FROM guardian_verification")).mappings().all()
+    stored = " ".join(str(value) for value in row.values())
+    assert guardian.lower() not in stored.lower()
+    assert guardian.split("@")[0].lower() not in stored.lower()
+    assert code not in str(row["code_hash"])
+    assert row["contact"] != guardian

@@ -22,7 +22,7 @@ from jagadata.accounts.keys import Scope
 from jagadata.audit.service import Actor
 from jagadata.children import service
 from jagadata.children.models import MAX_ATTEMPTS, GuardianVerification, Origin
-from jagadata.children.service import GuardianProblem, Outcome
+from jagadata.children.service import GuardianProblem, Outcome, TooManyCodes
 from jagadata.consent.models import Channel
 from jagadata.consent.problems import NOT_RECORDED as CONSENT_NOT_RECORDED
 from jagadata.consent.problems import ConsentRoute
@@ -94,6 +94,7 @@ ERRORS: Final[dict[int | str, dict[str, Any]]] = {
     403: {"model": ProblemOut, "description": "The key lacks consent:write; or Art. 25."},
     404: {"model": ProblemOut, "description": "No such organisation or verification."},
     409: {"model": ProblemOut, "description": "The code was used, expired or locked."},
+    429: {"model": ProblemOut, "description": "Too many codes sent to this contact lately."},
     422: {"model": ProblemOut, "description": "Not valid, or a wrong code: see errors."},
 }
 
@@ -185,7 +186,10 @@ def start(
             )
     except GuardianProblem as wrong:
         return problem(
-            request, 422, NOT_STARTED, [(wrong.field, wrong.message, dict(wrong.values))]
+            request,
+            429 if isinstance(wrong, TooManyCodes) else 422,
+            NOT_STARTED,
+            [(wrong.field, wrong.message, dict(wrong.values))],
         )
     return JSONResponse(_status(started.verification, now), status_code=201)
 

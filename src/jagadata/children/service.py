@@ -41,6 +41,9 @@ from jagadata.orgs.service import get_version, today_in_indonesia
 
 CODE_LIFETIME: Final = timedelta(minutes=30)
 """A code, and the consent page it opens, last this long after it is sent."""
+CODES_PER_CONTACT: Final = 5
+"""At most this many codes go to one guardian's contact per CODES_WINDOW (no one floods it)."""
+CODES_WINDOW: Final = timedelta(hours=1)
 GUARDIAN_KINDS: Final = (IdentityKind.EMAIL, IdentityKind.PHONE)
 ART_25: Final = N_(
     "A child cannot consent alone: a parent or guardian must give consent for a child "
@@ -56,6 +59,10 @@ class GuardianProblem(Exception):
         self.field = field
         self.message = message
         self.values = values
+
+
+class TooManyCodes(GuardianProblem):
+    """The contact received CODES_PER_CONTACT codes within the last CODES_WINDOW."""
 
 
 class Outcome(StrEnum):
@@ -258,6 +265,14 @@ def start_verification(
         )
     number, manifest, terms = manifest_in_force(session=session, organisation=organisation, now=now)
     shown = offers(manifest=manifest, terms=terms, lang=lang, wanted=purposes)
+    if _recent_codes(session, organisation.id, guardian_ref, now) >= CODES_PER_CONTACT:
+        raise TooManyCodes(
+            "guardian.value",
+            N_(
+                "Too many codes were sent to this contact in the last hour; try again later "
+                "or use another contact."
+            ),
+        )
     channel = channel_for(shown, kind, channel)
     public_id = secrets.token_hex(16)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -320,6 +335,19 @@ def start_verification(
             occurred_at=now,
         )
     return Started(verification, code, link)
+
+
+def _recent_codes(session: Session, organisation_id: int, guardian_ref: str, now: datetime) -> int:
+    with acting_for(session, organisation_id):
+        return len(
+            session.scalars(
+                select(GuardianVerification.id).where(
+                    GuardianVerification.organisation_id == organisation_id,
+                    GuardianVerification.guardian_ref == guardian_ref,
+                    GuardianVerification.created_at > now - CODES_WINDOW,
+                )
+            ).all()
+        )
 
 
 def find_verification(
