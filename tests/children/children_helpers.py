@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from notify_servers import ReceivedEmail
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker

@@ -268,3 +268,15 @@ def test_another_organisations_key_finds_nothing(
     assert status.status_code == 404
     reader = make_key(sessions_of, MILLEALAB, ["consent:read"])
     assert _start(web, reader, faker_id.free_email()).status_code == 403
+
+
+def test_a_sixth_code_to_one_contact_within_an_hour_is_refused_with_429(
+    web: TestClient, api_key: str, smtp_server: RecordingSmtpServer, faker_id: Faker
+) -> None:
+    guardian = faker_id.free_email()
+    for _ in range(5):
+        assert _start(web, api_key, guardian).status_code == 201
+    refused = _start(web, api_key, guardian)
+    assert refused.status_code == 429
+    assert refused.json()["errors"][0]["field"] == "guardian.value"
+    assert len(smtp_server.received) == 5

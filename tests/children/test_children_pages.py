@@ -111,7 +111,9 @@ def test_a_child_is_sent_to_a_guardian_whose_consent_is_recorded_with_the_childs
     # the guardian receives the child's receipt too
     receipt_mail = smtp_server.received[-1]
     assert receipt_mail.recipients == [guardian]
-    assert child.receipt_id in receipt_mail.message.get_body(("plain",)).get_content()
+    receipt_text = receipt_mail.message.get_body(("plain",))
+    assert receipt_text is not None and child.receipt_id
+    assert child.receipt_id in receipt_text.get_content()
 
     again = submit(
         web, decide, action, grant=grant_of(decide), **{"consent:assessment_dashboard": "no"}
