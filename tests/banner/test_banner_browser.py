@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 GELATO = "la-gelato-academy"
+GCM = "toko-gcm"
 GPC_ON = (
     "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', "
     "{get: function () { return true; }});"
@@ -69,10 +70,10 @@ def server(app: FastAPI) -> Iterator[str]:
     sock.close()
 
 
-def page_html(server: str, lang: str) -> str:
+def page_html(server: str, lang: str, org: str = GELATO) -> str:
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>Toko Gelato</title>
-<script src="{server}/o/{GELATO}/banner.js" defer></script>
+<script src="{server}/o/{org}/banner.js" defer></script>
 <script type="text/plain" data-category="analytics">
 document.cookie = "_ga=GA1.1.42;path=/"; document.cookie = "_ga_SHOP=GS1.1;path=/";
 window.analyticsRan = (window.analyticsRan || 0) + 1;
@@ -84,6 +85,7 @@ window.analyticsRan = (window.analyticsRan || 0) + 1;
 def shop(server: str) -> Iterator[str]:
     """The shop's site on another origin (localhost, another port) embedding the banner."""
     pages = {f"/{lang}.html": page_html(server, lang).encode() for lang in ("id", "fr")}
+    pages["/gcm.html"] = page_html(server, "id", GCM).encode()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -301,4 +303,42 @@ def test_the_banner_works_with_the_keyboard_alone(app: FastAPI, server: str, sho
         assert page.evaluate("window.analyticsRan") == 1
         assert [e.kind for e in ledger(app, consent_id(page))] == ["given"] * 3
         context.close()
+        browser.close()
+
+
+def test_google_consent_mode_follows_the_choice(app: FastAPI, server: str, shop: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from jagadata.manifest.loader import load_manifest_text
+    from jagadata.orgs.service import add_organisation
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "la-gelato-academy.yaml").read_text(
+        encoding="utf-8"
+    )
+    text = text.replace(f"slug: {GELATO}", f"slug: {GCM}", 1).replace(
+        "\nchildren:\n", "\ncookie_banner:\n  google_consent_mode: true\n\nchildren:\n", 1
+    )
+    with app.state.sessions() as session:
+        add_organisation(session=session, loaded=load_manifest_text(text, file="gcm.yaml"))
+    signals = (
+        "(window.dataLayer || []).filter(a => a[0] === 'consent')"
+        ".map(a => [a[1], a[2].analytics_storage, a[2].ad_storage, a[2].security_storage])"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page()
+        page.goto(f"{shop}/gcm.html")
+        page.get_by_role("dialog", name=_b("id", "Privacy and cookies")).wait_for()
+        assert page.evaluate(signals) == [["default", "denied", "denied", "granted"]]
+        page.get_by_role("button", name=_b("id", "Choose"), exact=True).click()
+        page.get_by_role("checkbox", name="Analitik").check()
+        click_and_wait_for_record(page, _b("id", "Save my choices"))
+        assert page.evaluate(signals)[-1] == ["update", "granted", "denied", "granted"]
+        page.reload()
+        assert page.evaluate(signals) == [
+            ["default", "denied", "denied", "granted"],
+            ["update", "granted", "denied", "granted"],
+        ]
         browser.close()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from jagadata.consent.terms import (
     cookie_notice,
     cookie_purposes,
+    ensure_terms,
     terms_of,
     version_in_force,
     version_manifest,
@@ -132,6 +133,12 @@ def banner_of(
         return None
     terms = terms_of(session=session, organisation_id=organisation.id, versions={version.number})
     mapped = cookie_purposes(manifest)
+    if any((version.number, purpose) not in terms for purpose in mapped.values()):
+        # A version published before the banner existed: write its cookie purposes' terms.
+        ensure_terms(session=session, organisation_id=organisation.id, cookie_backfill=True)
+        terms = terms_of(
+            session=session, organisation_id=organisation.id, versions={version.number}
+        )
     epoch_source = "|".join(
         f"{purpose}:{terms[(version.number, purpose)].renewal_from}"
         if (version.number, purpose) in terms

@@ -178,8 +178,10 @@ def ensure_terms(
     session: Session,
     organisation_id: int,
     latest: tuple[ManifestVersion, Manifest] | None = None,
+    cookie_backfill: bool = False,
 ) -> int:
-    """Write the terms of every version of the organisation that has none; count them."""
+    """Write the terms of every version of the organisation that has none; count them. With
+    `cookie_backfill`, also the reserved cookie purposes of versions published before them."""
     with acting_for(session, organisation_id):
         known = set(
             session.scalars(
@@ -211,6 +213,13 @@ def ensure_terms(
                         )
                     )
                 )
+                if cookie_backfill and manifest is not None:
+                    have = {row.purpose for row in rows}
+                    diff = diff_manifests(previous[0], manifest) if previous else None
+                    added = _cookie_terms(version, manifest, previous, diff)
+                    added = [row for row in added if row.purpose not in have]
+                    pending.extend(added)
+                    rows += added
             elif manifest is None:
                 previous = None
                 continue

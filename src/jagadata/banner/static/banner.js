@@ -64,7 +64,7 @@
   function consentMode(m) {
     if (!C.g) return;
     w.dataLayer = w.dataLayer || [];
-    var g = function (k) { return allowed(k) ? "granted" : "denied"; };
+    var g = function (k) { return m != "default" && allowed(k) ? "granted" : "denied"; };
     var v = {
       ad_storage: g("marketing"), ad_user_data: g("marketing"),
       ad_personalization: g("marketing"), analytics_storage: g("analytics"),
@@ -93,7 +93,7 @@
     C.c.forEach(function (x) { if (!x.r) choices.push({ category: x.k, allowed: !!c[x.k] }); });
     S = { i: (S && S.i) || "anon_" + rid(), e: C.e, c: c };
     ok = true;
-    S.p = {
+    if (choices.length) S.p = {
       consent_id: S.i, choice_id: rid(), language: L, manifest_version: C.v, gpc: G,
       choices: choices
     };
@@ -234,6 +234,7 @@
     });
     apply();
     send();
+    if (!C.c.some(function (x) { return !x.r; })) return;
     if (ok || G) showButton();
     else open();
   }
