@@ -45,6 +45,7 @@ OrgSlug = Annotated[str, Path(pattern=ORG_SLUG_PATTERN, examples=["la-gelato-aca
 Token = Annotated[str, Path(pattern=TOKEN_PATTERN)]
 Writer = Annotated[ApiCaller, Depends(api_key_for(Scope.CONSENT_WRITE))]
 ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"model": ProblemPublic, "description": "The body is not JSON in UTF-8."},
     401: {"model": ProblemPublic, "description": "No API key, or an unknown or revoked one."},
     403: {"model": ProblemPublic, "description": "The key lacks the scope needed."},
     404: {"model": ProblemPublic, "description": "No such organisation (for this key)."},
@@ -54,6 +55,14 @@ TOO_MANY: Final = N_(
     "Three requests were sent to this contact in the last quarter of an hour; nothing was "
     "sent. Try again later (see Retry-After)."
 )
+LIMITED: Final[dict[int | str, dict[str, Any]]] = {
+    429: {"model": ProblemPublic, "description": "Too many requests to this contact lately."},
+}
+ONE_CLICK: Final[dict[int | str, dict[str, Any]]] = {
+    303: {"description": "From the withdrawal page's button: back to the page."},
+    404: {"model": ProblemPublic, "description": "Not a withdrawal link of this organisation."},
+    422: {"model": ProblemPublic, "description": "The token is malformed."},
+}
 UNKNOWN_LINK: Final = N_("This withdrawal link is not valid: use the link of the latest message.")
 
 
@@ -89,6 +98,11 @@ class WithdrawalLinkIn(Strict):
     language: Language = "id"
 
 
+class WithdrawnPublic(Strict):
+    withdrawn: list[str] = Field(description="Purposes withdrawn now (empty: none in effect).")
+    processing_stops_by: str = Field(description="Within 3 x 24 hours (Art. 40).")
+
+
 class WithdrawalLinkPublic(Strict):
     url: str
     one_click_url: str
@@ -97,7 +111,10 @@ class WithdrawalLinkPublic(Strict):
 
 
 @router.post(
-    "/orgs/{org}/consent/opt-ins", status_code=202, response_model=OptInPublic, responses=ERRORS
+    "/orgs/{org}/consent/opt-ins",
+    status_code=202,
+    response_model=OptInPublic,
+    responses={**ERRORS, **LIMITED},
 )
 def create_optin(
     org: OrgSlug, body: OptInIn, request: Request, session: SessionDep, caller: Writer
@@ -181,7 +198,9 @@ def one_click_opened(org: OrgSlug, token: Token) -> Response:
     return RedirectResponse(f"/o/{org}/unsubscribe/{token}", status_code=303)
 
 
-@router.post("/orgs/{org}/consent/unsubscribe/{token}")
+@router.post(
+    "/orgs/{org}/consent/unsubscribe/{token}", response_model=WithdrawnPublic, responses=ONE_CLICK
+)
 async def one_click(org: OrgSlug, token: Token, request: Request, session: SessionDep) -> Response:
     """RFC 8058 one-click withdrawal (body `List-Unsubscribe=One-Click`), or the withdrawal
     page's button (then back to the page, which says when processing stops)."""
