@@ -80,6 +80,9 @@ class _Page:
         self.base = f"{root}/o/{self.organisation.slug}"
 
     def render(self, template: str, status_code: int = 200, **context: Any) -> Response:
+        """A page; one answering a form (a decision, a result) offers no language switch,
+        whose link would lose what the form carried (`one_language=True`)."""
+        languages = [self.lang] if context.pop("one_language", False) else self.languages
         return render(
             self.request,
             template,
@@ -89,7 +92,7 @@ class _Page:
                 "organisation": self.organisation,
                 "centre_url": f"{self.base}/",
                 "base": self.base,
-                "languages": self.languages,
+                "languages": languages,
                 "minimum_age": service.minimum_age(self.manifest),
                 **context,
             },
@@ -410,6 +413,7 @@ async def code_check(
     if checked.outcome is Outcome.VERIFIED:
         return page.render(
             "children/decide.html",
+            one_language=True,
             verification=verification,
             offers=page.offers(list(verification.purposes)),
             grant=checked.grant,
@@ -440,6 +444,7 @@ async def guardian_decides(
     if any(value not in ("yes", "no") for value in answers.values()):
         return page.render(
             "children/decide.html",
+            one_language=True,
             status_code=422,
             verification=verification,
             offers=shown,
@@ -484,7 +489,7 @@ def _done(
         }
         for e in events
     ]
-    return page.render("children/done.html", rows=rows, for_child=for_child)
+    return page.render("children/done.html", one_language=True, rows=rows, for_child=for_child)
 
 
 STYLESHEET: Final = Path_(__file__).parent / "static" / "consent.css"
