@@ -84,7 +84,7 @@ window.analyticsRan = (window.analyticsRan || 0) + 1;
 @pytest.fixture
 def shop(server: str) -> Iterator[str]:
     """The shop's site on another origin (localhost, another port) embedding the banner."""
-    pages = {f"/{lang}.html": page_html(server, lang).encode() for lang in ("id", "fr")}
+    pages = {f"/{lang}.html": page_html(server, lang).encode() for lang in ("id", "fr", "de")}
     pages["/gcm.html"] = page_html(server, "id", GCM).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -225,6 +225,14 @@ def test_a_visitor_rejects_accepts_and_withdraws_on_the_shops_site(
         page.goto(f"{shop}/fr.html")
         page.get_by_role("dialog", name=_b("fr", "Privacy and cookies")).wait_for()
         assert page.get_by_role("button", name=_b("fr", "Accept all"), exact=True).is_visible()
+        context.close()
+
+        # A language the organisation does not publish: Indonesian, the authoritative one.
+        context = browser.new_context(locale="de-DE")
+        page = context.new_page()
+        page.goto(f"{shop}/de.html")
+        page.get_by_role("dialog", name=_b("id", "Privacy and cookies")).wait_for()
+        assert page.get_by_role("button", name=_b("id", "Reject all"), exact=True).is_visible()
         context.close()
         browser.close()
         assert problems == [], problems

@@ -85,7 +85,11 @@
       method: "POST", mode: "cors", keepalive: true,
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(S.p)
     }).then(function (r) {
-      if (r.status < 500 && r.status != 429) { delete S.p; save(); }
+      if (r.status >= 500 || r.status == 429) return;
+      // Refused (a newer version came into force while the banner was open): ask again.
+      if (r.status == 422) S.e = 0;
+      delete S.p;
+      save();
     }, function () {});
   }
   function decide(c) {
