@@ -280,3 +280,38 @@ def test_a_sixth_code_to_one_contact_within_an_hour_is_refused_with_429(
     assert refused.status_code == 429
     assert refused.json()["errors"][0]["field"] == "guardian.value"
     assert len(smtp_server.received) == 5
+
+
+def test_a_guardian_counts_as_verified_for_a_child_only_after_the_code(
+    web: TestClient,
+    api_key: str,
+    smtp_server: RecordingSmtpServer,
+    sessions_of: sessionmaker[Session],
+    faker_id: Faker,
+) -> None:
+    from jagadata.children.verified import guardian_verified
+
+    started = _start(web, api_key, faker_id.free_email()).json()
+    organisation = org_id(sessions_of, MILLEALAB)
+
+    def verified(child_ref: str) -> bool:
+        with sessions_of() as session:
+            return guardian_verified(
+                session=session,
+                organisation_id=organisation,
+                child_ref=child_ref,
+                guardian_ref=started["guardian_ref"],
+            )
+
+    assert not verified(started["child_ref"])
+    _confirm(web, api_key, started["id"], code_in(smtp_server.received[0]))
+    assert verified(started["child_ref"])
+    assert not verified(identity_hash("reference", "NIS-2026-9999"))
+    with sessions_of() as session:
+        other = org_id(sessions_of, GELATO)
+        assert not guardian_verified(
+            session=session,
+            organisation_id=other,
+            child_ref=started["child_ref"],
+            guardian_ref=started["guardian_ref"],
+        )
