@@ -18,7 +18,7 @@ from optin_support import (
     web,
     whatsapp_delivery,
 )
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from jagadata.consent.ledger import verify_ledger
@@ -146,6 +146,13 @@ def test_a_yes_reply_records_consent_once_and_stop_withdraws_it(
     assert "Pasal 9 dan 40 UU PDP" in confirmation
     assert signed_post(web, outside.app_secret, stop).json()["handled"] == ["duplicate"]
     assert len(_events(app_sessions)) == 2
+    from jagadata.consent.optin_sweep import sweep_optins
+
+    with app_sessions() as session:
+        sweep_optins(session=session, now=clock.advance(days=29))
+        assert session.execute(text("SELECT count(*) FROM whatsapp_inbound")).scalar_one() == 2
+        sweep_optins(session=session, now=clock.advance(days=1, seconds=1))
+        assert session.execute(text("SELECT count(*) FROM whatsapp_inbound")).scalar_one() == 0
     with app_sessions() as session:
         assert verify_ledger(
             session=session, organisation_id=organisation_id(app_sessions, GELATO)

@@ -12,7 +12,7 @@ from typing import Final
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from jagadata.consent.optin_models import ConsentLink, ConsentOptIn
+from jagadata.consent.optin_models import ConsentLink, ConsentOptIn, WhatsAppInbound
 from jagadata.db import atomic
 from jagadata.db.base import utcnow
 from jagadata.db.tenancy import across_organisations
@@ -23,8 +23,11 @@ SWEEP_BATCH: Final = 1000
 
 def sweep_optins(*, session: Session, now: datetime | None = None) -> int:
     """Delete opt-in requests (and their confirmation links) that lapsed more than 30 days
-    ago, whatever their outcome; count them. Withdrawal links stay: they hold no contact."""
+    ago, whatever their outcome; count them. Withdrawal links stay: they hold no contact.
+    WhatsApp message ids older than 30 days go too (WhatsApp stops retrying after 7 days)."""
     cutoff = (now or utcnow()) - OPTIN_KEPT_AFTER_EXPIRY
+    with atomic(session):
+        session.execute(delete(WhatsAppInbound).where(WhatsAppInbound.received_at < cutoff))
     total = 0
     while True:
         with atomic(session), across_organisations(session):
