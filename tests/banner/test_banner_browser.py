@@ -350,3 +350,29 @@ def test_google_consent_mode_follows_the_choice(app: FastAPI, server: str, shop:
             ["update", "granted", "denied", "granted"],
         ]
         browser.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_three_choices_are_equal_on_a_phone_and_a_desktop(
+    server: str, shop: str, width: int
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": width, "height": 740})
+        page.goto(f"{shop}/id.html")
+        dialog = page.get_by_role("dialog", name=_b("id", "Privacy and cookies"))
+        dialog.wait_for()
+        boxes = [
+            dialog.get_by_role("button", name=_b("id", label), exact=True).bounding_box()
+            for label in ("Accept all", "Reject all", "Choose")
+        ]
+        assert all(box is not None for box in boxes)
+        assert len({(round(b["width"]), round(b["height"])) for b in boxes if b}) == 1, boxes
+        assert page.evaluate(
+            "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        )
+        browser.close()
