@@ -19,8 +19,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from jagadata.audit.service import Actor, record
 from jagadata.children.models import CODE_DIGITS, MAX_ATTEMPTS, GuardianVerification, Origin
@@ -383,7 +384,14 @@ def check_code(
         return Checked(Outcome.USED, left)
     if now >= verification.expires_at:
         return Checked(Outcome.EXPIRED, left)
-    verification.attempts += 1
+    if not _count_attempt(session, verification):
+        # another attempt was counted meanwhile: answer from the row as it is now
+        session.refresh(verification)
+        if verification.locked_at is not None:
+            return Checked(Outcome.LOCKED, 0)
+        if verification.verified_at is not None:
+            return Checked(Outcome.USED, max(0, MAX_ATTEMPTS - verification.attempts))
+        return Checked(Outcome.WRONG, max(0, MAX_ATTEMPTS - verification.attempts))
     left = MAX_ATTEMPTS - verification.attempts
     given = "".join(code.split())
     right = (
@@ -420,6 +428,46 @@ def check_code(
             occurred_at=now,
         )
     return Checked(outcome, max(0, left), grant)
+
+
+def _count_attempt(session: Session, verification: GuardianVerification) -> bool:
+    """Count one attempt with a compare-and-set, so parallel guesses cannot share an attempt:
+    False when the row changed since it was read (another attempt, a lock, a verification)."""
+    seen = verification.attempts
+    with acting_for(session, verification.organisation_id):
+        counted = session.execute(
+            update(GuardianVerification)
+            .where(
+                GuardianVerification.id == verification.id,
+                GuardianVerification.attempts == seen,
+                GuardianVerification.locked_at.is_(None),
+                GuardianVerification.verified_at.is_(None),
+            )
+            .values(attempts=seen + 1)
+            .execution_options(synchronize_session=False)
+        )
+    if getattr(counted, "rowcount", 0) != 1:
+        return False
+    set_committed_value(verification, "attempts", seen + 1)
+    return True
+
+
+def _claim_decision(session: Session, verification: GuardianVerification, now: datetime) -> bool:
+    """Mark the verification decided with a compare-and-set: a decision is recorded once."""
+    with acting_for(session, verification.organisation_id):
+        claimed = session.execute(
+            update(GuardianVerification)
+            .where(
+                GuardianVerification.id == verification.id,
+                GuardianVerification.decided_at.is_(None),
+            )
+            .values(decided_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return False
+    set_committed_value(verification, "decided_at", now)
+    return True
 
 
 def grant_valid(verification: GuardianVerification, grant: str | None, now: datetime) -> bool:
@@ -504,6 +552,10 @@ def record_decisions(
             )
         )
     who = actor or Actor.data_subject(verification.guardian_ref)
+    if not _claim_decision(session, verification, now):
+        raise GuardianProblem(
+            "verification", N_("This consent was already given or refused; the link is used.")
+        )
     with acting_for(session, organisation.id):
         recorded = record_events(
             session=session,
@@ -515,7 +567,6 @@ def record_decisions(
             user_agent=user_agent,
             action="guardian.consented",
         )
-        verification.decided_at = now
         verification.decisions = {p: bool(decisions[p]) for p in verification.purposes}
         verification.event_sequences = [e.sequence for e in recorded.events]
         verification.grant_hash = None
