@@ -4,9 +4,11 @@ recorded, with the child's event naming the guardian (Art. 25 UU PDP)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 
+import pytest
 from accounts_helpers import Clock
 from children_helpers import (
     audit_actions,
@@ -391,3 +393,43 @@ def test_the_contact_and_the_code_are_not_stored_in_clear(
     assert guardian.split("@")[0].lower() not in stored.lower()
     assert code not in str(row["code_hash"])
     assert row["contact"] != guardian
+
+
+def test_no_log_line_or_audit_entry_holds_the_contact_or_the_code(
+    web: TestClient,
+    smtp_server: RecordingSmtpServer,
+    sessions_of: sessionmaker[Session],
+    faker_id: Faker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    guardian = faker_id.free_email()
+    with caplog.at_level(logging.DEBUG):
+        page = web.get(_child_to_guardian(web))
+        sent = submit(
+            web,
+            page,
+            f"{BASE}/guardian?lang=id",
+            kind="email",
+            contact=guardian,
+            purpose="assessment_dashboard",
+            child="",
+        )
+        location = sent.headers["location"]
+        code = code_in(smtp_server.received[0])
+        decide = submit(web, web.get(location), location, code=code)
+        submit(
+            web,
+            decide,
+            location.split("?")[0] + "/consent?lang=id",
+            grant=grant_of(decide),
+            **{"consent:assessment_dashboard": "yes"},
+        )
+    ours = [r for r in caplog.records if r.name.startswith(("jagadata", "huey", "uvicorn"))]
+    assert ours, "no log line of jagadata was captured"
+    logged = " ".join(r.getMessage() for r in ours).lower()
+    assert guardian.lower() not in logged and code not in logged
+    with sessions_of() as session:
+        rows = session.execute(text("SELECT details, ip, user_agent FROM audit_entry")).all()
+    trail = " ".join(str(value) for row in rows for value in row).lower()
+    assert guardian.lower() not in trail and guardian.split("@")[0].lower() not in trail
+    assert code not in trail
