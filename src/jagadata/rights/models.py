@@ -202,3 +202,64 @@ def _refuse_bulk_change(state: ORMExecuteState) -> None:
         getattr(mapper, "class_", None) is RequestEvent for mapper in state.all_mappers
     ):
         raise PermissionError(TIMELINE_REFUSAL)
+
+
+class AttachmentKind(StrEnum):
+    ORIGINAL = "original"
+    """The request as it arrived (a WhatsApp screenshot, a scanned letter)."""
+    PROOF = "proof"
+    """Proof of a parent's, guardian's or representative's authority."""
+    EXPORT = "export"
+    """Data exported from a system for an access or portability request."""
+    RESPONSE = "response"
+    """What was sent to the person."""
+
+
+class RequestAttachment(OrgScoped, Base):
+    """A file kept with a request, encrypted at rest (the bytes, base64, in `content`)."""
+
+    __tablename__ = "rights_request_attachment"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_quoted(AttachmentKind)})", name="kind_known"),
+        CheckConstraint("size >= 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("rights_request.id", ondelete="RESTRICT"), index=True
+    )
+    task_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rights_request_task.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(EncryptedText("rights_request_attachment.filename"))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer())
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(EncryptedText("rights_request_attachment.content"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+
+class RequestBundle(OrgScoped, Base):
+    """What the person downloads (an access bundle, a confirmation): encrypted at rest, behind
+    an expiring link that works once, after the person verifies again."""
+
+    __tablename__ = "rights_request_bundle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("rights_request.id", ondelete="RESTRICT"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer())
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str | None] = mapped_column(EncryptedText("rights_request_bundle.content"))
+    """None once downloaded or expired: the copy is gone, its hash stays as evidence."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    downloaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -757,6 +757,18 @@ def _event_document(fields: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
+EventHook = Callable[[Session, RightsRequest, RequestEvent], None]
+_EVENT_HOOKS: list[EventHook] = []
+
+
+def on_event(hook: EventHook) -> EventHook:
+    """Call `hook` inside the transaction after every timeline entry (status callbacks, messages
+    to the person, reminders). A hook that raises rolls the step back with it."""
+    if hook not in _EVENT_HOOKS:
+        _EVENT_HOOKS.append(hook)
+    return hook
+
+
 def event_hash(fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(_event_document(fields)).hexdigest()
 
@@ -802,6 +814,8 @@ def append(
     request.last_hash = digest
     session.add(event)
     session.flush()
+    for hook in tuple(_EVENT_HOOKS):
+        hook(session, request, event)
     return event
 
 
