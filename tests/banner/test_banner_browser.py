@@ -78,6 +78,10 @@ def page_html(server: str, lang: str, org: str = GELATO) -> str:
 document.cookie = "_ga=GA1.1.42;path=/"; document.cookie = "_ga_SHOP=GS1.1;path=/";
 window.analyticsRan = (window.analyticsRan || 0) + 1;
 </script>
+<script type="text/plain" data-category="marketing" src="/pixel.js"></script>
+<script type="text/plain" data-category="marketing">
+window.order = (window.order || []).concat("inline");
+</script>
 </head><body><h1>Toko Gelato</h1><p><a href="/menu">Menu</a></p></body></html>"""
 
 
@@ -86,12 +90,14 @@ def shop(server: str) -> Iterator[str]:
     """The shop's site on another origin (localhost, another port) embedding the banner."""
     pages = {f"/{lang}.html": page_html(server, lang).encode() for lang in ("id", "fr", "de")}
     pages["/gcm.html"] = page_html(server, "id", GCM).encode()
+    pages["/pixel.js"] = b'window.order = (window.order || []).concat("pixel");'
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = pages.get(self.path)
             self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            kind = "text/javascript" if self.path.endswith(".js") else "text/html"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
             self.end_headers()
             self.wfile.write(body or b"")
 
@@ -175,6 +181,7 @@ def test_a_visitor_rejects_accepts_and_withdraws_on_the_shops_site(
         click_and_wait_for_record(page, _b("id", "Reject all"))
         assert dialog.is_hidden()
         assert page.evaluate("window.analyticsRan") is None
+        assert page.evaluate("window.order") is None
         assert not {"_ga", "_ga_SHOP"} & cookie_names(context)
         refused = ledger(app, consent_id(page))
         assert sorted((e.purpose, e.kind) for e in refused) == [
@@ -196,6 +203,8 @@ def test_a_visitor_rejects_accepts_and_withdraws_on_the_shops_site(
         click_and_wait_for_record(page, _b("id", "Accept all"))
         assert page.evaluate("window.analyticsRan") == 1
         assert {"_ga", "_ga_SHOP"} <= cookie_names(context)
+        page.wait_for_function("(window.order || []).length == 2")
+        assert page.evaluate("window.order") == ["pixel", "inline"]  # in page order
         page.get_by_role("button", name=_b("id", "Privacy settings")).click()
         dialog = page.get_by_role("dialog", name=_b("id", "Privacy and cookies"))
         dialog.get_by_role("button", name=_b("id", "Choose"), exact=True).click()

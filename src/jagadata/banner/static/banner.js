@@ -31,18 +31,24 @@
   function allowed(k) { var c = cat(k); return !!c && (c.r || (ok && !!S.c[k])); }
 
   function activate() {
-    var list = d.querySelectorAll('script[type="text/plain"][data-category]');
-    for (var i = 0; i < list.length; i++) {
+    var list = Array.prototype.filter.call(
+      d.querySelectorAll('script[type="text/plain"][data-category]'),
+      function (s) { return allowed(s.getAttribute("data-category")); });
+    list.forEach(function (s) { s.type = "text/x-jagadata"; });
+    // One after the other, in page order, as they would have run without the banner.
+    (function next(i) {
       var s = list[i];
-      if (!allowed(s.getAttribute("data-category"))) continue;
-      var n = d.createElement("script");
+      if (!s) return;
+      var n = d.createElement("script"), wait = s.src && !s.hasAttribute("async");
       for (var j = 0; j < s.attributes.length; j++) {
         var a = s.attributes[j];
         if (a.name != "type") n.setAttribute(a.name, a.value);
       }
+      if (wait) { n.async = false; n.onload = n.onerror = function () { next(i + 1); }; }
       n.text = s.text;
       s.parentNode.replaceChild(n, s);
-    }
+      if (!wait) next(i + 1);
+    })(0);
   }
   function clear(k) {
     var names = (cat(k) || {}).x || [], jar = d.cookie ? d.cookie.split("; ") : [];
