@@ -2,7 +2,9 @@
 an organisation published, an API key, a uvicorn server in its own process on loopback, wrk
 as the load generator, and the output format (`name: value unit (ratio X vs BASELINE)`).
 
-The consent routers are included here the way the lead wires them into `create_app`.
+Set JAGADATA_BENCH_PROFILE=/tmp/b4 to run each server under py-spy (installed next to the
+Python running the benchmark) and keep its profile (collapsed stacks) in
+/tmp/b4-<app>-<port>.txt.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import os
 import platform
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -44,14 +47,11 @@ installed (uvicorn[standard]), no access log."""
 
 
 def consent_app() -> FastAPI:
-    """The jagadata app (settings from JAGADATA_*) with the consent API and pages included."""
-    from jagadata.consent import api, views
+    """The jagadata app as served (settings from JAGADATA_*): `create_app` includes the consent
+    API and pages."""
     from jagadata.web.app import create_app
 
-    app = create_app()
-    app.include_router(api.router)
-    app.include_router(views.router)
-    return app
+    return create_app()
 
 
 def framework_app() -> FastAPI:
@@ -154,11 +154,16 @@ def free_port() -> int:
 def server(factory: str, environment: dict[str, str]) -> Iterator[str]:
     """uvicorn serving `module:factory` from bench/ on a free loopback port; its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", factory, "--app-dir", str(ROOT / "bench"),
-         "--host", "127.0.0.1", "--port", str(port), *UVICORN_ARGS],
-        env=environment,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--app-dir",
+               str(ROOT / "bench"), "--host", "127.0.0.1", "--port", str(port),
+               *UVICORN_ARGS]  # fmt: skip
+    profile = os.environ.get("JAGADATA_BENCH_PROFILE")
+    if profile:  # a py-spy profile of the server, in py-spy's raw (collapsed stacks) format
+        name = factory.split(":")[-1]
+        spy = str(Path(sys.executable).parent / "py-spy")
+        command = [spy, "record", "-r", "250", "-f", "raw", "-o",
+                   f"{profile}-{name}-{port}.txt", "--", *command]  # fmt: skip
+    process = subprocess.Popen(command, env=environment)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -172,7 +177,7 @@ def server(factory: str, environment: dict[str, str]) -> Iterator[str]:
                 time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -1,5 +1,13 @@
 """API keys: `jd_<prefix>_<secret>`, where the prefix finds the key and the secret (256 random
-bits) proves it. Only the secret's SHA-256 is stored; the whole key is shown once."""
+bits) proves it. Only the secret's SHA-256 is stored; the whole key is shown once.
+
+`verified` answers from a short-lived in-process cache: a key proven within the last
+`VERIFIED_KEY_SECONDS` is not looked up again (the hot path of the consent check, benchmark B4).
+The cache is keyed by a keyed BLAKE2b of the presented token under a per-process random key, so
+it holds no token and nothing an attacker could replay elsewhere. Revoking a key forgets it at
+once in the process that revoked it; any other process (another worker, the CLI) stops
+accepting it within `VERIFIED_KEY_SECONDS`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import URL, event, select
 from sqlalchemy.orm import Session
 
 from jagadata.accounts.models import ApiKey
@@ -20,10 +30,14 @@ from jagadata.audit.service import Actor, record
 from jagadata.db.base import utcnow
 from jagadata.db.tenancy import across_organisations, acting_for
 from jagadata.i18n import N_
+from jagadata.orgs.models import Organisation
 
 KEY_PATTERN: Final = re.compile(r"^jd_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 LAST_USED_PRECISION_SECONDS: Final = 60
 """`last_used_at` is written at most once a minute per key, not on every request."""
+VERIFIED_KEY_SECONDS: Final = 5.0
+"""How long a proven key is trusted without looking at the database again (see `verified`)."""
+VERIFIED_KEY_LIMIT: Final = 10_000
 
 
 class Scope(StrEnum):
@@ -172,6 +186,9 @@ def revoke_key(
         if key is None:
             raise KeyNotFound(key_id)
         if key.revoked_at is None:
+            revoked_id = key.id
+            forget_verified(revoked_id)  # and again once revoked for good, see `verified`
+            event.listen(session, "after_commit", lambda _s: forget_verified(revoked_id), once=True)
             key.revoked_at = now
             session.flush()
             record(
@@ -211,3 +228,79 @@ def authenticate(*, session: Session, token: str, now: datetime | None = None) -
             key.last_used_at = now
             session.flush()
     return key
+
+
+# --- verified keys, cached briefly ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """What a request needs of a live key, without a database row attached to a session."""
+
+    id: int
+    organisation_id: int
+    organisation_slug: str
+    name: str
+    scopes: frozenset[str]
+    last_used_at: datetime | None
+
+
+_cache_secret: Final = secrets.token_bytes(32)
+_cache_lock: Final = threading.Lock()
+_cache: dict[tuple[URL, bytes], tuple[VerifiedKey, float]] = {}
+
+
+def _cache_key(session: Session, token: str) -> tuple[URL, bytes]:
+    """The database (a process may serve several) and a keyed hash of the token."""
+    digest = hashlib.blake2b(
+        token.encode("utf-8", "replace"), key=_cache_secret, digest_size=32
+    ).digest()
+    return session.get_bind().engine.url, digest
+
+
+def verified(*, session: Session, token: str, now: datetime | None = None) -> VerifiedKey | None:
+    """The live key this token proves, from the cache when it was proven in the last
+    `VERIFIED_KEY_SECONDS`, else from the database like `authenticate` (whose last-used write
+    the caller commits). A cached answer is never older than the last-used precision allows:
+    when `last_used_at` is due, the database is asked again and it is written."""
+    now = now or utcnow()
+    cache_key = _cache_key(session, token)
+    found = _cache.get(cache_key)
+    if found is not None:
+        entry, expires = found
+        fresh = entry.last_used_at is not None and now - entry.last_used_at < timedelta(
+            seconds=LAST_USED_PRECISION_SECONDS
+        )
+        if fresh and time.monotonic() < expires:
+            return entry
+    key = authenticate(session=session, token=token, now=now)
+    if key is None:
+        with _cache_lock:
+            _cache.pop(cache_key, None)
+        return None
+    with across_organisations(session):
+        organisation = session.get(Organisation, key.organisation_id)
+    assert organisation is not None  # a foreign key
+    entry = VerifiedKey(
+        id=key.id,
+        organisation_id=key.organisation_id,
+        organisation_slug=organisation.slug,
+        name=key.name,
+        scopes=frozenset(key.scopes),
+        last_used_at=key.last_used_at,
+    )
+    with _cache_lock:
+        if len(_cache) >= VERIFIED_KEY_LIMIT:
+            _cache.clear()
+        _cache[cache_key] = (entry, time.monotonic() + VERIFIED_KEY_SECONDS)
+    return entry
+
+
+def forget_verified(key_id: int | None = None) -> None:
+    """Drop a key (or every key) from this process's cache of verified keys."""
+    with _cache_lock:
+        if key_id is None:
+            _cache.clear()
+            return
+        for cache_key in [k for k, (entry, _) in _cache.items() if entry.id == key_id]:
+            del _cache[cache_key]

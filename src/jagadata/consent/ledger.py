@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from jagadata.audit.models import GENESIS_HASH
 from jagadata.audit.service import PROGRESS_STEP, BrokenLink, Problem, VerifyResult
 from jagadata.consent.models import ConsentChain, ConsentEvent
+from jagadata.db.engine import wait_for_write_lock
 from jagadata.db.tenancy import acting_for, ensure_reachable
 
 log = logging.getLogger(__name__)
@@ -82,19 +83,28 @@ def event_hash(fields: Mapping[str, Any]) -> str:
 def lock_head(session: Session, organisation_id: int) -> ConsentChain:
     """The chain's head row, locked until the caller's transaction ends.
 
-    The first statement is a write, so on SQLite the transaction holds the write lock before
-    the last hash is read; on PostgreSQL `FOR UPDATE` makes a second writer wait for the first.
+    On SQLite the first statement is a write, so the transaction holds the write lock before
+    the last hash is read (writers of one process queue for it, see `wait_for_write_lock`). On
+    PostgreSQL `FOR UPDATE` makes a second writer wait for the first; the head is created
+    (`ON CONFLICT DO NOTHING`, then locked) only when the lock finds none, so a batch spends
+    one round trip here, not two, while the chain is busy.
     """
     values = {"organisation_id": organisation_id, "last_sequence": 0, "last_hash": GENESIS_HASH}
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(ConsentChain)
-    session.execute(statement.values(values).on_conflict_do_nothing())
-    return session.scalars(
+    locking = (
         select(ConsentChain)
         .where(ConsentChain.organisation_id == organisation_id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).one()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        head = session.scalars(locking).one_or_none()
+        if head is not None:
+            return head
+        session.execute(postgresql_insert(ConsentChain).values(values).on_conflict_do_nothing())
+        return session.scalars(locking).one()
+    wait_for_write_lock(session.connection())
+    session.execute(sqlite_insert(ConsentChain).values(values).on_conflict_do_nothing())
+    return session.scalars(locking).one()
 
 
 _INSERT: Final = insert(cast(Table, ConsentEvent.__table__))

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import BindParameter, Select, and_, bindparam, func, select, tuple_
+from sqlalchemy import BindParameter, Connection, Select, and_, bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from jagadata.consent.models import ConsentEvent, ConsentState, ConsentTerms, Status
@@ -120,26 +120,41 @@ def check(
     """Whether `purpose` may be pursued for the person now, and why; raise NotAConsentPurpose."""
     now = now or utcnow()
     ensure_reachable(session, organisation_id)
-    row = (
-        session.connection()
-        .execute(
-            _CHECK,
-            {
-                "organisation": organisation_id,
-                "subject": subject_ref,
-                "purpose": purpose,
-                "today": today_in_indonesia(now),
-            },
-        )
-        .one_or_none()
+    answer = check_on(
+        session.connection(),
+        organisation_id=organisation_id,
+        subject_ref=subject_ref,
+        purpose=purpose,
+        now=now,
     )
-    if row is None:
+    if answer is None:
         return check_many(
             session=session,
             organisation_id=organisation_id,
             pairs=[(subject_ref, purpose)],
             now=now,
         )[0]
+    return answer
+
+
+def check_on(
+    connection: Connection, *, organisation_id: int, subject_ref: str, purpose: str, now: datetime
+) -> Answer | None:
+    """`check` in one statement on a bare connection, for a caller that has already proven it
+    acts for `organisation_id` (the consent API's check, with the key's organisation): every
+    table in the statement is filtered by it. None when the purpose is not in the version in
+    force (or there is none): `check` then explains why; raise NotAConsentPurpose."""
+    row = connection.execute(
+        _CHECK,
+        {
+            "organisation": organisation_id,
+            "subject": subject_ref,
+            "purpose": purpose,
+            "today": today_in_indonesia(now),
+        },
+    ).one_or_none()
+    if row is None:
+        return None
     if not row.consent:
         raise NotAConsentPurpose(purpose, row.version, exists=True)
     return _answer(subject_ref, purpose, row.version, row.renewal_from, row, now)

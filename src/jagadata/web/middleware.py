@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections.abc import Iterable
 from typing import Final
 
 from sqlalchemy.exc import OperationalError
-from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,6 +29,20 @@ SECURITY_HEADERS: Final = {
 }
 
 
+_RAW_SECURITY_HEADERS: Final = tuple(
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()
+)
+
+
+def with_security_headers(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The response's raw headers and every security header it does not set itself (one pass
+    over its headers, however many: this runs on every response)."""
+    raw = list(headers)
+    present = {name.lower() for name, _ in raw}
+    raw.extend(header for header in _RAW_SECURITY_HEADERS if header[0] not in present)
+    return raw
+
+
 class SecurityHeadersMiddleware:
     """Adds the headers above; a response that sets its own Content-Security-Policy keeps it."""
 
@@ -42,10 +56,7 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                message["headers"] = with_security_headers(message.get("headers", ()))
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
