@@ -433,3 +433,28 @@ def test_no_log_line_or_audit_entry_holds_the_contact_or_the_code(
     trail = " ".join(str(value) for row in rows for value in row).lower()
     assert guardian.lower() not in trail and guardian.split("@")[0].lower() not in trail
     assert code not in trail
+
+
+def test_a_child_the_organisation_already_knows_keeps_its_reference(
+    web: TestClient,
+    smtp_server: RecordingSmtpServer,
+    sessions_of: sessionmaker[Session],
+    faker_id: Faker,
+) -> None:
+    known = identity_hash("reference", "NIS-2026-0042")
+    page = web.get(f"{BASE}/guardian?purpose=assessment_dashboard&child={known}&lang=fr")
+    assert "art. 25" in page.text and f'value="{known}"' in page.text
+    sent = submit(
+        web,
+        page,
+        f"{BASE}/guardian?lang=fr",
+        kind="email",
+        contact=faker_id.free_email(),
+        purpose="assessment_dashboard",
+        child=known,
+    )
+    assert sent.status_code == 303
+    [email] = smtp_server.received
+    assert email.message["Content-Language"] == "fr"
+    [verification] = verifications(sessions_of, org_id(sessions_of, MILLEALAB))
+    assert verification.child_ref == known and verification.language == "fr"
