@@ -200,7 +200,15 @@ def test_a_visitor_rejects_accepts_and_withdraws_on_the_shops_site(
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(str(error)))
         page.goto(f"{shop}/id.html")
+        page.evaluate(
+            "window.addEventListener('jagadata:consent', e => { window.told = e.detail; })"
+        )
         click_and_wait_for_record(page, _b("id", "Accept all"))
+        assert page.evaluate("window.told") == {
+            "preference": True,
+            "analytics": True,
+            "marketing": True,
+        }
         assert page.evaluate("window.analyticsRan") == 1
         assert {"_ga", "_ga_SHOP"} <= cookie_names(context)
         page.wait_for_function("(window.order || []).length == 2")

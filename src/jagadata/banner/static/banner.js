@@ -113,6 +113,7 @@
     consentMode("update");
     apply();
     hide();
+    try { w.dispatchEvent(new CustomEvent("jagadata:consent", { detail: c })); } catch (e) {}
   }
   function every(v) {
     var c = {};
