@@ -19,7 +19,7 @@ def test_no_request_breaks_the_consent_api(consent_app: FastAPI, keys: Keys) -> 
         for result in schema.get_all_operations()
         if result.ok().path.startswith("/api/v1/orgs/{org}/consent")
     ]
-    assert len(operations) == 8
+    assert len(operations) == 11
     for operation in operations:
         strategies = [
             operation.as_strategy(mode, path_parameters={"org": GELATO})

@@ -293,6 +293,7 @@ def _send(message: OutboxMessage, *, settings: Settings, http: httpx.Client | No
             html=payload.get("html"),
             lang=payload.get("lang", "id"),
             date=message.created_at,
+            headers=payload.get("headers"),
         )
         send_email(email, settings=settings)
         return None
