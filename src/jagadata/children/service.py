@@ -5,17 +5,19 @@ guardian (Art. 25(2)). So a guardian names their email or WhatsApp number, recei
 code through the outbox, and only once the code is verified may they consent or refuse, for the
 child, to the purposes asked, with the exact texts of the manifest version in force. Each
 operation is one transaction with its audit entry; the caller commits (`atomic`).
+
+The age rule and the purposes shown are in `purposes.py`, an adult's own consent in `adult.py`;
+their names are re-exported here, the package's one service surface.
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -24,13 +26,27 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from jagadata.audit.service import Actor, record
+from jagadata.children.adult import record_adult_consent
 from jagadata.children.models import CODE_DIGITS, MAX_ATTEMPTS, GuardianVerification, Origin
+from jagadata.children.purposes import (
+    ART_25,
+    FORM_CHANNELS,
+    GuardianProblem,
+    Offer,
+    TooManyCodes,
+    age_on,
+    asks_age,
+    channel_for,
+    evidence_of,
+    manifest_in_force,
+    minimum_age,
+    offers,
+    today,
+)
 from jagadata.children.texts import code_email, code_whatsapp, receipt_message
-from jagadata.consent import state
 from jagadata.consent.models import Channel, EventKind
-from jagadata.consent.schemas import EventIn, Evidence, Identity
+from jagadata.consent.schemas import EventIn, Identity
 from jagadata.consent.service import LedgerEvent, Recorded, record_events
-from jagadata.consent.terms import PurposeTerms, consent_text, version_manifest
 from jagadata.crypto import get_keyring
 from jagadata.db.tenancy import acting_for
 from jagadata.i18n import N_
@@ -38,7 +54,6 @@ from jagadata.identities import IdentityKind, InvalidIdentity, identity_hash, no
 from jagadata.manifest.schema import Manifest
 from jagadata.notify.service import enqueue_email, enqueue_whatsapp
 from jagadata.orgs.models import Organisation
-from jagadata.orgs.service import get_version, today_in_indonesia
 
 CODE_LIFETIME: Final = timedelta(minutes=30)
 """A code, and the consent page it opens, last this long after it is sent."""
@@ -46,24 +61,6 @@ CODES_PER_CONTACT: Final = 5
 """At most this many codes go to one guardian's contact per CODES_WINDOW (no one floods it)."""
 CODES_WINDOW: Final = timedelta(hours=1)
 GUARDIAN_KINDS: Final = (IdentityKind.EMAIL, IdentityKind.PHONE)
-ART_25: Final = N_(
-    "A child cannot consent alone: a parent or guardian must give consent for a child "
-    "(Art. 25 UU PDP)."
-)
-
-
-class GuardianProblem(Exception):
-    """Nothing was done: `message` (an English msgid of the `children` domain) says why."""
-
-    def __init__(self, field: str, message: str, **values: object) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.values = values
-
-
-class TooManyCodes(GuardianProblem):
-    """The contact received CODES_PER_CONTACT codes within the last CODES_WINDOW."""
 
 
 class Outcome(StrEnum):
@@ -72,18 +69,6 @@ class Outcome(StrEnum):
     LOCKED = "locked"
     EXPIRED = "expired"
     USED = "used"
-
-
-@dataclass(frozen=True)
-class Offer:
-    """A consent-based purpose a guardian is asked about: its exact texts in the version."""
-
-    purpose: str
-    name: str
-    text: str
-    language: str
-    notice_hash: str
-    terms: PurposeTerms
 
 
 @dataclass(frozen=True)
@@ -98,117 +83,6 @@ class Checked:
     outcome: Outcome
     attempts_left: int
     grant: str | None = None
-
-
-def age_on(birth_date: date, today: date) -> int:
-    """Whole years between a birth date and today."""
-    years = today.year - birth_date.year
-    return years - ((today.month, today.day) < (birth_date.month, birth_date.day))
-
-
-def asks_age(manifest: Manifest) -> bool:
-    """The manifest says children may use the service: ask the age before consent."""
-    return manifest.children is not None and manifest.children.served
-
-
-def minimum_age(manifest: Manifest) -> int:
-    return manifest.children.minimum_age if manifest.children is not None else 18
-
-
-def manifest_in_force(
-    *, session: Session, organisation: Organisation, now: datetime
-) -> tuple[int, Manifest, list[PurposeTerms]]:
-    """The version in force, its manifest, and the terms of its consent-based purposes."""
-    number, terms = state.consent_purposes(
-        session=session, organisation_id=organisation.id, now=now
-    )
-    version = get_version(session=session, organisation=organisation, number=number)
-    manifest = version_manifest(version) if version is not None else None
-    if manifest is None:
-        raise LookupError(f"organisation {organisation.id} has no readable manifest")
-    return number, manifest, terms
-
-
-FORM_CHANNELS: Final = (Channel.WEB_FORM, Channel.EMAIL_DOUBLE_OPT_IN, Channel.WHATSAPP)
-"""Channels a consent form of this flow can stand for; a cookie banner's purposes are not asked."""
-
-
-def offers(
-    *,
-    manifest: Manifest,
-    terms: Sequence[PurposeTerms],
-    lang: str,
-    wanted: Sequence[str] | None = None,
-    for_children: bool = True,
-) -> list[Offer]:
-    """The purposes to show, with the exact consent text and hash in `lang` (Indonesian when the
-    version has no text in `lang`). Unknown or non-consent purposes in `wanted` are refused;
-    without `wanted`, every purpose a form can collect."""
-    by_id = {t.purpose: t for t in terms}
-    chosen = list(wanted) if wanted else sorted(by_id)
-    found: list[Offer] = []
-    for index, purpose_id in enumerate(chosen):
-        term = by_id.get(purpose_id)
-        purpose = manifest.purpose(purpose_id)
-        if (term is None or purpose is None) and not wanted:
-            continue  # e.g. a cookie's consent, asked by the banner
-        if term is None or purpose is None:
-            raise GuardianProblem(
-                f"purposes[{index}]",
-                N_("{purpose} is not a consent-based purpose of the policy in force."),
-                purpose=purpose_id,
-            )
-        if not wanted and term.collected_via and not _form_collects(term):
-            continue
-        if not for_children and _concerns_children(manifest, purpose.subjects):
-            continue
-        shown = lang if lang in term.notice_hashes else "id"
-        text = consent_text(purpose, shown)
-        if text is None or shown not in term.notice_hashes:
-            continue
-        found.append(
-            Offer(purpose_id, purpose.name.get(shown), text, shown, term.notice_hashes[shown], term)
-        )
-    if not found:
-        raise GuardianProblem(
-            "purposes", N_("There is no purpose to consent to through this form.")
-        )
-    return found
-
-
-def _concerns_children(manifest: Manifest, subjects: Sequence[str]) -> bool:
-    children = {group.id for group in manifest.data_subjects if group.children}
-    return bool(children & set(subjects))
-
-
-def _form_collects(term: PurposeTerms) -> bool:
-    return any(channel.value in term.collected_via for channel in FORM_CHANNELS)
-
-
-def channel_for(shown: Sequence[Offer], kind: IdentityKind, wanted: Channel | None) -> Channel:
-    """The channel the ledger records: the one asked, else the web form, else the message the
-    code travels by (email double opt-in, WhatsApp), whichever every purpose collects by."""
-    message = Channel.EMAIL_DOUBLE_OPT_IN if kind is IdentityKind.EMAIL else Channel.WHATSAPP
-    candidates = [wanted] if wanted is not None else [Channel.WEB_FORM, message]
-    for channel in candidates:
-        if all(not o.terms.collected_via or channel.value in o.terms.collected_via for o in shown):
-            return channel
-    refused = next(o for o in shown if candidates[-1].value not in o.terms.collected_via)
-    raise GuardianProblem(
-        "purposes",
-        N_("Consent for {purpose} is not collected through {channel}."),
-        purpose=refused.purpose,
-        channel=candidates[-1].value,
-    )
-
-
-def _evidence(ip: str | None, user_agent: str | None, reference: str | None = None) -> Evidence:
-    """What the ledger keeps as evidence: the client's address only if it is one."""
-    try:
-        address = str(ipaddress.ip_address(ip)) if ip else None
-    except ValueError:
-        address = None
-    return Evidence(ip=address, user_agent=user_agent, reference=reference)
 
 
 def guardian_reference(kind: IdentityKind, value: str) -> str:
@@ -526,7 +400,7 @@ def record_decisions(
         for offer in offers(manifest=manifest, terms=terms, lang=lang, wanted=verification.purposes)
     }
     guardian = Identity(kind=IdentityKind(verification.contact_kind), value=verification.contact)
-    evidence = _evidence(ip, user_agent, f"guardian-verification:{verification.id}")
+    evidence = evidence_of(ip, user_agent, f"guardian-verification:{verification.id}")
     events: list[EventIn] = []
     for purpose in verification.purposes:
         offer = shown[purpose]
@@ -608,63 +482,28 @@ def _send_receipts(
         )
 
 
-def record_adult_consent(
-    *,
-    session: Session,
-    organisation: Organisation,
-    subject: Identity,
-    age: int,
-    decisions: Mapping[str, bool],
-    lang: str,
-    now: datetime,
-    ip: str | None = None,
-    user_agent: str | None = None,
-) -> Recorded:
-    """A person at or over the minimum age consents for themselves on the web form; a child is
-    refused here (Art. 25) and must go through a guardian."""
-    number, manifest, terms = manifest_in_force(session=session, organisation=organisation, now=now)
-    if asks_age(manifest) and age < minimum_age(manifest):
-        raise GuardianProblem("age", ART_25)
-    shown = {
-        o.purpose: o for o in offers(manifest=manifest, terms=terms, lang=lang, for_children=False)
-    }
-    unknown = sorted(set(decisions) - set(shown))
-    if unknown:
-        raise GuardianProblem(
-            "decisions",
-            N_("{purpose} is not a consent-based purpose of the policy in force."),
-            purpose=unknown[0],
-        )
-    try:
-        reference = identity_hash(subject.kind, subject.value)
-    except InvalidIdentity:
-        raise GuardianProblem(
-            "subject.value", N_("This is not a valid email address or WhatsApp number.")
-        ) from None
-    events = [
-        EventIn(
-            kind=EventKind.GIVEN if decisions.get(purpose) else EventKind.REFUSED,
-            purpose=purpose,
-            subject_ref=reference,
-            language=offer.language,
-            channel=Channel.WEB_FORM,
-            manifest_version=number,
-            notice_hash=offer.notice_hash,
-            evidence=_evidence(ip, user_agent),
-            occurred_at=now,
-        )
-        for purpose, offer in shown.items()
-    ]
-    return record_events(
-        session=session,
-        organisation_id=organisation.id,
-        events=events,
-        actor=Actor.data_subject(reference),
-        now=now,
-        ip=ip,
-        user_agent=user_agent,
-    )
-
-
-def today(now: datetime) -> date:
-    return today_in_indonesia(now)
+__all__ = [
+    "ART_25",
+    "CODE_LIFETIME",
+    "FORM_CHANNELS",
+    "Checked",
+    "GuardianProblem",
+    "Offer",
+    "Outcome",
+    "Started",
+    "TooManyCodes",
+    "age_on",
+    "asks_age",
+    "channel_for",
+    "check_code",
+    "find_verification",
+    "grant_valid",
+    "manifest_in_force",
+    "minimum_age",
+    "new_child_ref",
+    "offers",
+    "record_adult_consent",
+    "record_decisions",
+    "start_verification",
+    "today",
+]
