@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jagadata.consent.models import ConsentEvent
-from jagadata.consent.terms import cookie_notice
+from jagadata.consent.terms import consent_text, cookie_notice, cookie_purpose
 from jagadata.db.tenancy import ALL_ORGANISATIONS_KEY
 from jagadata.i18n import gettext
 from jagadata.manifest.loader import LoadedManifest
@@ -293,3 +293,22 @@ def test_no_api_key_is_needed_but_the_session_is_not_used(client: TestClient) ->
 
 def _session_unused(session: Session) -> None:  # pragma: no cover - keeps the import honest
     del session
+
+
+def test_a_reserved_purpose_reads_as_a_consent_purpose_with_the_text_shown(
+    app: FastAPI, client: TestClient, example_manifests: tuple[LoadedManifest, ...]
+) -> None:
+    """What a receipt or a record needs to show an event of `cookies_analytics`."""
+    person = anon()
+    assert (
+        client.post(CHOICES, json=choice(person, {"analytics": True}, lang="fr")).status_code == 201
+    )
+    (event,) = events_of(app, person)
+    gelato = next(m for m in example_manifests if m.manifest.organisation.slug == GELATO)
+    purpose = cookie_purpose(gelato.manifest, event.purpose)
+    assert purpose is not None and purpose.id == "cookies_analytics"
+    assert purpose.name.get("id") == "Analitik"
+    text = consent_text(purpose, "fr")
+    assert text is not None
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == event.notice_hash
+    assert cookie_purpose(gelato.manifest, "marketing") is None  # a purpose of the manifest

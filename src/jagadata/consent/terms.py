@@ -28,11 +28,15 @@ from sqlalchemy.orm import Session
 
 from jagadata.consent.models import ConsentTerms
 from jagadata.db.tenancy import acting_for
+from jagadata.i18n import gettext
 from jagadata.law.facts import LegalBasis
 from jagadata.manifest.errors import ManifestInvalid
 from jagadata.manifest.loader import load_manifest_text
-from jagadata.manifest.schema import CookieCategory, Manifest, Purpose
+from jagadata.manifest.schema import ConsentTerms as ConsentTermsOfManifest
+from jagadata.manifest.schema import CookieCategory, Manifest, Purpose, WithdrawalChannel
+from jagadata.manifest.types import Text
 from jagadata.orgs.models import ManifestVersion
+from jagadata.policy import labels
 from jagadata.policy.changes import Area, PolicyDiff
 from jagadata.policy.diff import diff_manifests, requires_fresh_consent
 
@@ -92,6 +96,27 @@ def cookie_notice(manifest: Manifest, category: CookieCategory, lang: str) -> st
         if cookie.category is category and cookie.purpose.get(lang) not in shown:
             shown.append(cookie.purpose.get(lang))
     return " ".join(shown)
+
+
+def cookie_purpose(manifest: Manifest, purpose_id: str) -> Purpose | None:
+    """A reserved cookie purpose (`cookies_analytics`) as a consent-based Purpose of the
+    manifest, for what shows an event of it (a receipt, a record); None for any other id."""
+    category = next((c for c, p in cookie_purposes(manifest).items() if p == purpose_id), None)
+    if category is None or not purpose_id.startswith(COOKIE_PURPOSE_PREFIX):
+        return None
+    label = labels.COOKIE_CATEGORIES[category]
+    return Purpose(
+        id=purpose_id,
+        name=Text(**{lang: gettext(lang, label, "policy") for lang in manifest.languages}),
+        legal_basis=LegalBasis.CONSENT,
+        consent=ConsentTermsOfManifest(
+            text=Text(
+                **{lang: cookie_notice(manifest, category, lang) for lang in manifest.languages}
+            ),
+            withdrawal=[WithdrawalChannel.COOKIE_SETTINGS],
+            collected_via=["cookie_banner"],
+        ),
+    )
 
 
 def _cookie_terms(
