@@ -48,6 +48,7 @@ SECTIONS: Final = (
     Section("outbox", "outbox", N_("Outbox"), Action.VIEW_DASHBOARD),
     Section("consent", "consent", N_("Consent"), Action.VIEW_DASHBOARD),
     Section("consent_history", "consent/history", N_("Consent history"), Action.VIEW_PERSONAL_DATA),
+    Section("requests", "requests", N_("Requests"), Action.HANDLE_REQUESTS),
 )
 
 

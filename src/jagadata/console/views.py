@@ -13,11 +13,14 @@ from jagadata.console import (
     manifests,
     outbox_views,
     people,
+    requests_intake,
+    requests_views,
 )
 from jagadata.console.render import STATIC_DIR, STATIC_PATH
 
 router = APIRouter(include_in_schema=False)
-for _pages in (home, manifests, people, keys, audit_views, outbox_views, consent_views):
+for _pages in (home, manifests, people, keys, audit_views, outbox_views, consent_views,
+               requests_intake, requests_views):  # fmt: skip
     router.include_router(_pages.router)
 
 
