@@ -80,6 +80,7 @@ def test_the_script_carries_the_banner_of_the_version_in_force(
     assert response.headers["content-type"].startswith("text/javascript")
     assert response.headers["access-control-allow-origin"] == "*"
     assert "Sec-GPC" in response.headers["vary"]
+    assert response.content.isascii()  # readable whatever charset a static host announces
     config = config_of(response.text)
     assert config["o"] == GELATO and config["v"] == 1 and config["gpc"] is False
     assert config["l"] == ["id", "en", "fr"]

@@ -31,9 +31,9 @@ def stylesheet() -> str:
 
 
 def _json(value: Any) -> str:
-    """JSON safe inside a script: no `</`, no line separators JavaScript would reject."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
-    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    """JSON safe inside a script and in any encoding: ASCII only (a site may serve the static
+    build without a charset), and no `</`."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).replace("</", "<\\/")
 
 
 def render(banner: Banner, *, api: str, gpc: bool = False) -> str:

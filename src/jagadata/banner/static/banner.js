@@ -169,7 +169,7 @@
     dlg.appendChild(acts);
     var foot = el("p", { "class": "jd-f" });
     foot.appendChild(el("a", { href: C.p, target: "_blank", rel: "noopener" }, T.policy));
-    foot.appendChild(d.createTextNode(" · " + T.law));
+    foot.appendChild(d.createTextNode(" \u00b7 " + T.law));
     dlg.appendChild(foot);
     dlg.appendChild(el("button", { type: "button", "class": "jd-x", "aria-label": T.close, "data-a": "x" }, "\u00d7"));
     box.appendChild(dlg);
