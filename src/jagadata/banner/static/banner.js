@@ -18,7 +18,9 @@
   function save() {
     var v = JSON.stringify(S);
     try { w.localStorage.setItem(K, v); } catch (e) {
-      d.cookie = CK + "=" + encodeURIComponent(v) + ";path=/;max-age=31536000;SameSite=Lax";
+      try {
+        d.cookie = CK + "=" + encodeURIComponent(v) + ";path=/;max-age=31536000;SameSite=Lax";
+      } catch (f) {}
     }
   }
   function rid() {
@@ -51,7 +53,8 @@
     })(0);
   }
   function clear(k) {
-    var names = (cat(k) || {}).x || [], jar = d.cookie ? d.cookie.split("; ") : [];
+    var names = (cat(k) || {}).x || [], jar = [];
+    try { jar = d.cookie ? d.cookie.split("; ") : []; } catch (e) {}
     jar.forEach(function (e) {
       var n = e.split("=")[0];
       names.forEach(function (p) {
