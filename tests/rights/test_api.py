@@ -8,30 +8,21 @@ import base64
 import json
 from datetime import timedelta
 
+import test_api_helpers as helpers
 from accounts_helpers import Clock
 from faker import Faker
 from fastapi.testclient import TestClient
 from notify_servers import RecordingSmtpServer
 from rights_helpers import code_in
 from sqlalchemy import func, select
-from test_api_helpers import (  # noqa: F401 (fixtures)
-    MILLEALAB,
-    STAFF,
-    Keys,
-    Staff,
-    api_app,
-    bearer,
-    dsr,
-    fake,
-    keys,
-    staff,
-)
+from test_api_helpers import MILLEALAB, STAFF, Keys, Staff, bearer, dsr
 
 from jagadata.audit.models import AuditEntry
 from jagadata.rights import service
 from jagadata.rights.models import RequestBundle, RequestEvent, RightsRequest
 
 URL = "/api/v1/requests"
+api_app, fake, keys, staff = helpers.api_app, helpers.fake, helpers.keys, helpers.staff
 
 
 def _file(web: TestClient, keys: Keys, body: dict[str, object]) -> dict[str, object]:
