@@ -42,3 +42,64 @@ def test_the_queue_is_ordered_by_time_left_overdue_first(
     page = web.get(BASE)
     assert _queue_references(page.text) == [late, soon, fresh]
     assert csp_problems(page.text) == []
+
+
+def test_the_queue_pages_filters_and_shows_a_paused_clock_frozen(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.DPO)
+    now = clock.now
+    made = [file(sessions_of, faker_id, now - timedelta(minutes=10 * n)) for n in range(27)]
+    first = web.get(BASE)
+    assert _queue_references(first.text) == made[::-1][:25]  # the oldest is due soonest
+    assert "?page=2" in first.text
+    second = web.get(f"{BASE}?page=2")
+    assert _queue_references(second.text) == made[::-1][25:]
+    counts = re.search(r'data-status="received"><a[^>]*>[^<]*</a>: <strong>(\d+)', first.text)
+    assert counts is not None and counts.group(1) == "27"
+    restriction = file(sessions_of, faker_id, now - timedelta(hours=2), right="restriction",
+                       started=True)  # fmt: skip
+    only = web.get(f"{BASE}?right=restriction")
+    assert _queue_references(only.text) == [restriction]
+    page = web.get(f"{BASE}/{restriction}")
+    paused = web.post(f"{BASE}/{restriction}/pause", data={"reason": "awaiting_information",
+                      "note": "KK", "csrf_token": token_of(page.text)})  # fmt: skip
+    assert paused.status_code == 200 and 'id="request-notice"' in paused.text
+    clock.advance(minutes=20)
+    queue = web.get(f"{BASE}?right=restriction&lang=en")
+    row = queue.text.split(f'data-reference="{restriction}"')[1].split("</tr>")[0]
+    assert "paused, 2 days 22 hours left" in row  # frozen at the pause: 70 hours, not 69 h 40
+
+
+def test_another_organisation_s_request_is_not_found_and_viewers_are_refused(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.VIEWER, also={MILLEALAB: Role.STAFF})
+    theirs = file(sessions_of, faker_id, clock.now, org=MILLEALAB)
+    ours = file(sessions_of, faker_id, clock.now)
+    assert web.get(BASE).status_code == 403
+    assert web.get(f"{BASE}/{ours}").status_code == 403
+    assert web.get(f"/admin/o/{MILLEALAB}/requests/{ours}").status_code == 404
+    assert web.get(f"/admin/o/{MILLEALAB}/requests/{theirs}").status_code == 200
+    assert ours not in web.get(f"/admin/o/{MILLEALAB}/requests").text
+
+
+def test_the_person_s_data_is_shown_only_with_a_reason_written_to_the_audit_log(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.STAFF)
+    reference = file(sessions_of, faker_id, clock.now)
+    contact = stored(sessions_of, reference).contact
+    page = web.get(f"{BASE}/{reference}")
+    assert contact not in page.text
+    token = token_of(page.text)
+    refused = web.post(f"{BASE}/{reference}/person", data={"reason": "lihat", "csrf_token": token})
+    assert refused.status_code == 400 and contact not in refused.text
+    org = organisation_id(sessions_of, GELATO)
+    assert "rights.request.viewed" not in [e.action for e in audit_actions(sessions_of, org)]
+    shown = web.post(f"{BASE}/{reference}/person",
+                     data={"reason": "menangani permohonan akses", "csrf_token": token})  # fmt: skip
+    assert shown.status_code == 200 and contact in shown.text
+    entry = [e for e in audit_actions(sessions_of, org) if e.action == "rights.request.viewed"][-1]
+    assert entry.details["reason"] == "menangani permohonan akses"
+    assert entry.target_id == reference

@@ -169,7 +169,7 @@ def _base(request: Request, member: Member) -> str:
 
 
 def _actor(member: Member) -> Actor:
-    return Actor.user(member.user.id, member.user.display_name or member.user.email)
+    return Actor.user(member.user.id, member.role.value)  # never an email: the trail refuses it
 
 
 # --- time left --------------------------------------------------------------------------------
@@ -444,8 +444,8 @@ def _event_summary(event: RequestEvent, lang: str, names: Mapping[int, str]) -> 
     if "assignee" in data:
         said.append(names.get(data["assignee"], _t(lang, "nobody")) if data["assignee"] else
                     _t(lang, "nobody"))  # fmt: skip
-    if "attachment" in data:
-        said.append(_t(lang, KIND_LABELS.get(AttachmentKind(data["kind"]), data["kind"])))
+    if "attachment" in data and data.get("kind") in {k.value for k in AttachmentKind}:
+        said.append(_t(lang, KIND_LABELS[AttachmentKind(data["kind"])]))
     if data.get("ground"):
         said.append(art(data["ground"]).cite(lang))
     if "on_time" in data and data["on_time"] is not None:
