@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from accounts_helpers import GELATO
+from accounts_helpers import GELATO, Clock
 from faker import Faker
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,3 +58,12 @@ def stored(factory: sessionmaker[Session], reference: str) -> RightsRequest:
         ).one()
         session.expunge(found)
         return found
+
+
+def after_registration(factory: sessionmaker[Session], clock: Clock, days: int = 3) -> None:
+    """Move the app's clock to `days` after the organisation was registered (at the real time
+    the test database was made), so a request can have arrived in between."""
+    with factory() as session:
+        organisation = get_organisation(session=session, slug=GELATO)
+        assert organisation is not None
+        clock.now = organisation.created_at + timedelta(days=days)

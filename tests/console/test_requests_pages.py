@@ -57,13 +57,16 @@ def test_the_queue_pages_filters_and_shows_a_paused_clock_frozen(
     assert _queue_references(second.text) == made[::-1][25:]
     counts = re.search(r'data-status="received"><a[^>]*>[^<]*</a>: <strong>(\d+)', first.text)
     assert counts is not None and counts.group(1) == "27"
-    restriction = file(sessions_of, faker_id, now - timedelta(hours=2), right="restriction",
-                       started=True)  # fmt: skip
+    restriction = file(
+        sessions_of, faker_id, now - timedelta(hours=2), right="restriction", started=True
+    )
     only = web.get(f"{BASE}?right=restriction")
     assert _queue_references(only.text) == [restriction]
     page = web.get(f"{BASE}/{restriction}")
-    paused = web.post(f"{BASE}/{restriction}/pause", data={"reason": "awaiting_information",
-                      "note": "KK", "csrf_token": token_of(page.text)})  # fmt: skip
+    paused = web.post(
+        f"{BASE}/{restriction}/pause",
+        data={"reason": "awaiting_information", "note": "KK", "csrf_token": token_of(page.text)},
+    )
     assert paused.status_code == 200 and 'id="request-notice"' in paused.text
     clock.advance(minutes=20)
     queue = web.get(f"{BASE}?right=restriction&lang=en")
@@ -97,8 +100,10 @@ def test_the_person_s_data_is_shown_only_with_a_reason_written_to_the_audit_log(
     assert refused.status_code == 400 and contact not in refused.text
     org = organisation_id(sessions_of, GELATO)
     assert "rights.request.viewed" not in [e.action for e in audit_actions(sessions_of, org)]
-    shown = web.post(f"{BASE}/{reference}/person",
-                     data={"reason": "menangani permohonan akses", "csrf_token": token})  # fmt: skip
+    shown = web.post(
+        f"{BASE}/{reference}/person",
+        data={"reason": "menangani permohonan akses", "csrf_token": token},
+    )
     assert shown.status_code == 200 and contact in shown.text
     entry = [e for e in audit_actions(sessions_of, org) if e.action == "rights.request.viewed"][-1]
     assert entry.details["reason"] == "menangani permohonan akses"

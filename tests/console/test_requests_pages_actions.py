@@ -66,11 +66,18 @@ def test_a_request_is_verified_started_its_tasks_ticked_and_fulfilled(
         assert _post(web, reference, f"tasks/{task}", note="selesai")[0] == 200
     status, page = _post(web, reference, "fulfil", done="")
     assert status == 409
-    status, page = _post(web, reference, "fulfil", done="Ekspor dikirim", kept="faktur",
-                         kept_because="")  # fmt: skip
+    status, page = _post(
+        web, reference, "fulfil", done="Ekspor dikirim", kept="faktur", kept_because=""
+    )
     assert status == 409
-    status, page = _post(web, reference, "fulfil", done="Ekspor dikirim lewat email",
-                         kept="faktur", kept_because="UU KUP Pasal 28: 10 tahun")  # fmt: skip
+    status, page = _post(
+        web,
+        reference,
+        "fulfil",
+        done="Ekspor dikirim lewat email",
+        kept="faktur",
+        kept_because="UU KUP Pasal 28: 10 tahun",
+    )
     assert status == 200
     request = stored(sessions_of, reference)
     assert request.status == "fulfilled"
@@ -89,35 +96,53 @@ def test_a_refusal_needs_a_ground_of_this_right_and_its_reference(
     grounds = re.findall(r'<option value="([0-9()a-z]+)">', page.split('id="refuse-ground"')[1])
     assert grounds[:3] == ["33(a)", "33(b)", "33(c)"] and "41(2)(b)" not in grounds
     for ground, law in (("", ""), ("41(2)(b)", ""), ("50(1)(b)", "")):
-        status, answer = _post(web, reference, "refuse", ground=ground, law=law,
-                               explanation="Data orang lain ikut terbuka")  # fmt: skip
+        status, _ = _post(
+            web,
+            reference,
+            "refuse",
+            ground=ground,
+            law=law,
+            explanation="Data orang lain ikut terbuka",
+        )
         assert status == 409, ground
         assert stored(sessions_of, reference).status == "in_progress"
     status, _ = _post(web, reference, "refuse", ground="33(b)", explanation="")
     assert status == 409
-    status, _ = _post(web, reference, "refuse", ground="50(1)(b)", law="KUHAP Pasal 5",
-                      explanation="Sedang dalam penyidikan")  # fmt: skip
+    status, _ = _post(
+        web,
+        reference,
+        "refuse",
+        ground="50(1)(b)",
+        law="KUHAP Pasal 5",
+        explanation="Sedang dalam penyidikan",
+    )
     assert status == 200
     request = stored(sessions_of, reference)
     assert request.status == "refused" and request.refusal_ground == "50(1)(b)"
 
 
 def test_approval_needs_another_person(
-    app: FastAPI, web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker,
+    app: FastAPI,
+    web: TestClient,
+    sessions_of: sessionmaker[Session],
+    faker_id: Faker,
     clock: Clock,
-) -> None:  # fmt: skip
+) -> None:
     signed_in(web, sessions_of, faker_id, clock, role=Role.STAFF)
     reference = file(sessions_of, faker_id, clock.now, right="restriction", started=True)
     with cross_organisation_session(sessions_of) as session, atomic(session):
-        session.execute(update(RightsRequest).where(RightsRequest.reference == reference)
-                        .values(approval_required=True)
-                        .execution_options(synchronize_session=False))  # fmt: skip
+        session.execute(
+            update(RightsRequest)
+            .where(RightsRequest.reference == reference)
+            .values(approval_required=True)
+            .execution_options(synchronize_session=False)
+        )
     for task in _tasks(web.get(f"{BASE}/{reference}").text):
         _post(web, reference, f"tasks/{task}", note="dibatasi")
     assert _post(web, reference, "fulfil", done="Pemrosesan dibatasi")[0] == 200
     assert stored(sessions_of, reference).status == "awaiting_approval"
     assert 'id="approve-form"' not in web.get(f"{BASE}/{reference}").text
-    status, answer = _post(web, reference, "approve")
+    status, _ = _post(web, reference, "approve")
     assert status == 409 and stored(sessions_of, reference).status == "awaiting_approval"
     dpo = set_up_person(sessions_of, faker_id, role=Role.DPO)
     with TestClient(app, base_url="http://testserver") as other:
@@ -167,26 +192,36 @@ def test_files_are_encrypted_at_rest_and_their_download_is_audited(
     reference = file(sessions_of, faker_id, clock.now, started=True)
     content = ("nama,kota\n" + faker_id.name() + ",Yogyakarta\n").encode()
     token = token_of(web.get(f"{BASE}/{reference}").text)
-    refused = web.post(f"{BASE}/{reference}/attachments", data={"kind": "export", "csrf_token": token},
-                       files={"file": ("data.exe", b"MZ", "application/octet-stream")})  # fmt: skip
+    refused = web.post(
+        f"{BASE}/{reference}/attachments",
+        data={"kind": "export", "csrf_token": token},
+        files={"file": ("data.exe", b"MZ", "application/octet-stream")},
+    )
     assert refused.status_code == 409
-    big = web.post(f"{BASE}/{reference}/attachments", data={"kind": "export", "csrf_token": token},
-                   files={"file": ("big.txt", b"x" * (10 * 1024 * 1024 + 1), "text/plain")})  # fmt: skip
+    big = web.post(
+        f"{BASE}/{reference}/attachments",
+        data={"kind": "export", "csrf_token": token},
+        files={"file": ("big.txt", b"x" * (10 * 1024 * 1024 + 1), "text/plain")},
+    )
     assert big.status_code == 409
     task = _tasks(web.get(f"{BASE}/{reference}").text)[0]
-    ticked = web.post(f"{BASE}/{reference}/tasks/{task}",
-                      data={"note": "ekspor", "kind": "export", "csrf_token": token},
-                      files={"file": ("ekspor.csv", content, "text/csv")})  # fmt: skip
+    ticked = web.post(
+        f"{BASE}/{reference}/tasks/{task}",
+        data={"note": "ekspor", "kind": "export", "csrf_token": token},
+        files={"file": ("ekspor.csv", content, "text/csv")},
+    )
     assert ticked.status_code == 200
     with sessions_of() as session:
-        raw = session.execute(text("SELECT id, content, filename, task_id "
-                                   "FROM rights_request_attachment")).one()  # fmt: skip
+        raw = session.execute(
+            text("SELECT id, content, filename, task_id FROM rights_request_attachment")
+        ).one()
     assert b"Yogyakarta" not in str(raw.content).encode() and "ekspor" not in raw.filename
     assert raw.task_id == int(task)
     page = web.get(f"{BASE}/{reference}")
     assert f'data-attachment="{raw.id}"' in page.text and "ekspor.csv" in page.text
-    download = web.post(f"{BASE}/{reference}/attachments/{raw.id}",
-                        data={"csrf_token": token_of(page.text)})  # fmt: skip
+    download = web.post(
+        f"{BASE}/{reference}/attachments/{raw.id}", data={"csrf_token": token_of(page.text)}
+    )
     assert download.status_code == 200 and download.content == content
     assert download.headers["content-type"].startswith("text/csv")
     org = organisation_id(sessions_of, GELATO)

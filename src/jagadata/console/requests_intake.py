@@ -209,8 +209,11 @@ def _months(last: date, count: int) -> list[date]:
     months = [_month(last)]
     while len(months) < count:
         first = months[0]
-        previous = date(first.year - 1, 12, 1) if first.month == 1 else first.replace(
-            month=first.month - 1)  # fmt: skip
+        previous = (
+            date(first.year - 1, 12, 1)
+            if first.month == 1
+            else first.replace(month=first.month - 1)
+        )
         months.insert(0, previous)
     return months
 

@@ -337,13 +337,14 @@ def queue(
     filters = Filters(
         right=right if right in {r.value for r in Right} else "",
         status=status if status in {s.value for s in RequestStatus} else "",
-        assignee=assignee if assignee and (assignee in ("none", "me") or assignee.isdigit())
+        assignee=assignee
+        if assignee and (assignee in ("none", "me") or assignee.isdigit())
         else "",
         overdue=overdue == "1",
-        closed=closed == "1" or (status is not None and status in {
-            s.value for s in RequestStatus if not is_open(s)}),
+        closed=closed == "1"
+        or (status is not None and status in {s.value for s in RequestStatus if not is_open(s)}),
         page=page,
-    )  # fmt: skip
+    )
     statement = select(RightsRequest).where(RightsRequest.organisation_id == organisation_id)
     if filters.right:
         statement = statement.where(RightsRequest.right == filters.right)
@@ -401,8 +402,9 @@ def queue(
                 (s.value, _t(lang, STATUS_LABELS[s]), counts.get(s.value, 0)) for s in RequestStatus
             ],
             "any_request": any_request,
-            "rights": [(r.value, right_label(r.value, lang)) for r in Right
-                       if RIGHTS[r].recorded_request],
+            "rights": [
+                (r.value, right_label(r.value, lang)) for r in Right if RIGHTS[r].recorded_request
+            ],
             "statuses": [(s.value, _t(lang, label)) for s, label in STATUS_LABELS.items()],
             "names": _names(session, organisation_id),
             "base": _base(request, member),
@@ -410,7 +412,7 @@ def queue(
             "/requests/new",
             "overdue_total": overdue_count(session, organisation_id, now),
         },
-    )  # fmt: skip
+    )
 
 
 # --- one request ------------------------------------------------------------------------------
@@ -442,8 +444,11 @@ def _event_summary(event: RequestEvent, lang: str, names: Mapping[int, str]) -> 
     if "system" in data:
         said.append(str(data["system"]))
     if "assignee" in data:
-        said.append(names.get(data["assignee"], _t(lang, "nobody")) if data["assignee"] else
-                    _t(lang, "nobody"))  # fmt: skip
+        said.append(
+            names.get(data["assignee"], _t(lang, "nobody"))
+            if data["assignee"]
+            else _t(lang, "nobody")
+        )
     if "attachment" in data and data.get("kind") in {k.value for k in AttachmentKind}:
         said.append(_t(lang, KIND_LABELS[AttachmentKind(data["kind"])]))
     if data.get("ground"):
@@ -686,8 +691,15 @@ def person(
     cleaned = " ".join(reason.split())
     problem = reason_error(cleaned, lang)
     if problem:
-        return _detail(request, session, member, found, reason=cleaned,
-                       errors={"reason": problem}, status_code=400)  # fmt: skip
+        return _detail(
+            request,
+            session,
+            member,
+            found,
+            reason=cleaned,
+            errors={"reason": problem},
+            status_code=400,
+        )
     audited_view(
         request,
         session,
@@ -721,15 +733,20 @@ def _step(
             outcome = change(found)
     except RequestProblem as problem:
         found = _request(session, member, reference)
-        return _detail(request, session, member, found, status_code=409,
-                       errors={problem.field: _problem(lang, problem)})  # fmt: skip
+        return _detail(
+            request,
+            session,
+            member,
+            found,
+            status_code=409,
+            errors={problem.field: _problem(lang, problem)},
+        )
     except TransitionRefused as refused:
         found = _request(session, member, reference)
         message = _t(lang, "This cannot be done while the request is {status}.").format(
             status=_t(lang, STATUS_LABELS[refused.status]).lower()
         )
-        return _detail(request, session, member, found, status_code=409,
-                       errors={"status": message})  # fmt: skip
+        return _detail(request, session, member, found, status_code=409, errors={"status": message})
     return RedirectResponse(
         f"{_base(request, member)}/{found.reference}?done={outcome or done}", status_code=303
     )
@@ -759,8 +776,9 @@ def verify(
     reference: str, request: Request, session: SessionDep, member: Handler, reason: Long = ""
 ) -> Response:
     def change(found: RightsRequest) -> None:
-        service.verify_manually(session, found, actor=_actor(member), reason=reason,
-                                now=now_of(request))  # fmt: skip
+        service.verify_manually(
+            session, found, actor=_actor(member), reason=reason, now=now_of(request)
+        )
 
     return _step(request, session, member, reference, "verify", change)
 
@@ -787,8 +805,14 @@ def pause(
             chosen = PauseReason(reason)
         except ValueError:
             raise RequestProblem("reason", "choose why the clock stops") from None
-        service.pause(session, found, actor=_actor(member), reason=chosen,
-                      note=note.strip() or None, now=now_of(request))  # fmt: skip
+        service.pause(
+            session,
+            found,
+            actor=_actor(member),
+            reason=chosen,
+            note=note.strip() or None,
+            now=now_of(request),
+        )
 
     return _step(request, session, member, reference, "pause", change)
 
@@ -828,13 +852,26 @@ def tick(
             raise RequestProblem("task", "no such task")
         if task.done_at is not None:
             raise RequestProblem("task", "already done")
-        service.complete_task(session, found, task_id, actor=_actor(member),
-                              user_id=member.user.id, note=note.strip() or None,
-                              now=now_of(request))  # fmt: skip
+        service.complete_task(
+            session,
+            found,
+            task_id,
+            actor=_actor(member),
+            user_id=member.user.id,
+            note=note.strip() or None,
+            now=now_of(request),
+        )
         if upload is not None:
-            staff.store_attachment(session, found, upload, kind=_kind(kind),
-                                   actor=_actor(member), user_id=member.user.id,
-                                   task_id=task_id, now=now_of(request))  # fmt: skip
+            staff.store_attachment(
+                session,
+                found,
+                upload,
+                kind=_kind(kind),
+                actor=_actor(member),
+                user_id=member.user.id,
+                task_id=task_id,
+                now=now_of(request),
+            )
 
     return _step(request, session, member, reference, "task", change)
 
@@ -870,8 +907,15 @@ def upload(
     def change(found: RightsRequest) -> None:
         if chosen is None:
             raise RequestProblem("file", "choose a file")
-        staff.store_attachment(session, found, chosen, kind=_kind(kind), actor=_actor(member),
-                               user_id=member.user.id, now=now_of(request))  # fmt: skip
+        staff.store_attachment(
+            session,
+            found,
+            chosen,
+            kind=_kind(kind),
+            actor=_actor(member),
+            user_id=member.user.id,
+            now=now_of(request),
+        )
 
     return _step(request, session, member, reference, "file", change)
 
@@ -926,8 +970,11 @@ def fulfil(
             raise RequestProblem("outcome", "say what was done")
         if kept.strip() and not kept_because.strip():
             raise RequestProblem("kept", "say under which rule the data is kept")
-        outcome = {"done": done.strip(), "kept": kept.strip() or None,
-                   "kept_because": kept_because.strip() or None}  # fmt: skip
+        outcome = {
+            "done": done.strip(),
+            "kept": kept.strip() or None,
+            "kept_because": kept_because.strip() or None,
+        }
         service.fulfil(session, found, actor=_actor(member), outcome=outcome, now=now_of(request))
         return "asked" if found.status == RequestStatus.AWAITING_APPROVAL.value else "fulfil"
 
@@ -947,9 +994,15 @@ def refuse(
     """Refuse only on a ground the law allows for this right (Art. 15, 33, 41(2), 50)."""
 
     def change(found: RightsRequest) -> str:
-        service.refuse(session, found, actor=_actor(member), ground=ground,
-                       explanation=explanation, reference=law or None,
-                       now=now_of(request))  # fmt: skip
+        service.refuse(
+            session,
+            found,
+            actor=_actor(member),
+            ground=ground,
+            explanation=explanation,
+            reference=law or None,
+            now=now_of(request),
+        )
         return "asked" if found.status == RequestStatus.AWAITING_APPROVAL.value else "refuse"
 
     return _step(request, session, member, reference, "refuse", change)
@@ -970,8 +1023,9 @@ def reject(
     def change(found: RightsRequest) -> None:
         if not reason.strip():
             raise RequestProblem("reason", "say why it goes back")
-        service.reject(session, found, actor=_actor(member), reason=reason.strip(),
-                       now=now_of(request))  # fmt: skip
+        service.reject(
+            session, found, actor=_actor(member), reason=reason.strip(), now=now_of(request)
+        )
 
     return _step(request, session, member, reference, "reject", change)
 
@@ -986,7 +1040,13 @@ def clock_from_verification(
     def change(found: RightsRequest) -> None:
         if found.verified_at is None or not is_open(RequestStatus(found.status)):
             raise RequestProblem("status", "verify the request first")
-        service.set_clock_start(session, found, ClockStart.VERIFICATION, actor=_actor(member),
-                                reason=reason, now=now_of(request))  # fmt: skip
+        service.set_clock_start(
+            session,
+            found,
+            ClockStart.VERIFICATION,
+            actor=_actor(member),
+            reason=reason,
+            now=now_of(request),
+        )
 
     return _step(request, session, member, reference, "clock", change)

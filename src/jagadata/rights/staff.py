@@ -277,14 +277,24 @@ def file_for_person(
     )
     request = filed.request
     store_attachment(
-        session, request, original, kind=AttachmentKind.ORIGINAL, actor=actor, user_id=user_id,
+        session,
+        request,
+        original,
+        kind=AttachmentKind.ORIGINAL,
+        actor=actor,
+        user_id=user_id,
         now=moment,
-    )  # fmt: skip
+    )
     if proof is not None:
         store_attachment(
-            session, request, proof, kind=AttachmentKind.PROOF, actor=actor, user_id=user_id,
+            session,
+            request,
+            proof,
+            kind=AttachmentKind.PROOF,
+            actor=actor,
+            user_id=user_id,
             now=moment,
-        )  # fmt: skip
+        )
     if verify_reason is not None:
         service.verify_manually(session, request, actor=actor, reason=verify_reason, now=moment)
         return Filed(request, None, None, filed.access_key)
