@@ -56,7 +56,7 @@ def fake() -> Faker:
     return fake
 
 
-def _members(sessions: sessionmaker[Session], fake: Faker, slug: str) -> Org:
+def members_of(sessions: sessionmaker[Session], fake: Faker, slug: str) -> Org:
     with sessions() as session:
         organisation = session.scalars(select(Organisation).where(Organisation.slug == slug)).one()
         emails = {role: f"{role.value}.{fake.user_name()}@example.test" for role in Role}
@@ -83,7 +83,7 @@ def _members(sessions: sessionmaker[Session], fake: Faker, slug: str) -> Org:
 @pytest.fixture
 def gelato(settings: Settings, sessions: sessionmaker[Session], fake: Faker) -> Org:
     """La Gelato Academy: no DPO in its manifest, an owner, a staff member and a viewer."""
-    return _members(sessions, fake, "la-gelato-academy")
+    return members_of(sessions, fake, "la-gelato-academy")
 
 
 @pytest.fixture
@@ -298,7 +298,7 @@ def test_the_dpo_of_the_manifest_gets_the_escalation_and_late_reminders_are_not_
     mail: RecordingSmtpServer,
     fake: Faker,
 ) -> None:
-    mille = _members(sessions, fake, "millealab")
+    mille = members_of(sessions, fake, "millealab")
     reference = file(sessions, mille, fake)
     report = run(sessions, mille, settings, RECEIVED + 24 * 40 * HOUR)  # first sweep: overdue
     assert (report.escalated, report.reminded) == (1, 0)
