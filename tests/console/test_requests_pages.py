@@ -10,7 +10,7 @@ from accounts_helpers import GELATO, MILLEALAB, Clock, audit_actions, organisati
 from console_helpers import csp_problems, signed_in, token_of
 from faker import Faker
 from fastapi.testclient import TestClient
-from requests_pages_helpers import BASE, file, stored
+from test_requests_pages_helpers import BASE, file, stored
 from sqlalchemy.orm import Session, sessionmaker
 
 from jagadata.accounts.roles import Role

@@ -11,7 +11,7 @@ from console_helpers import signed_in, token_of
 from faker import Faker
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from requests_pages_helpers import BASE, file, stored
+from test_requests_pages_helpers import BASE, file, stored
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 

@@ -10,7 +10,7 @@ from accounts_helpers import Clock
 from console_helpers import csp_problems, signed_in, svgs, token_of
 from faker import Faker
 from fastapi.testclient import TestClient
-from requests_pages_helpers import BASE, after_registration, file, stored
+from test_requests_pages_helpers import BASE, after_registration, file, stored
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
