@@ -227,8 +227,8 @@ def test_killing_the_server_mid_request_loses_nothing(
     killed_in_flight = 0
     while time.monotonic() < deadline:
         with traffic.lock:
-            answered, in_flight = len(traffic.answered), traffic.in_flight
-        if answered >= ANSWERED_BEFORE_KILL and in_flight >= 2:
+            count, in_flight = len(traffic.answered), traffic.in_flight
+        if count >= ANSWERED_BEFORE_KILL and in_flight >= 2:
             server.processes[0].send_signal(signal.SIGKILL)
             killed_in_flight = in_flight
             break
