@@ -313,3 +313,17 @@ def test_a_reserved_purpose_reads_as_a_consent_purpose_with_the_text_shown(
     assert text is not None
     assert hashlib.sha256(text.encode("utf-8")).hexdigest() == event.notice_hash
     assert cookie_purpose(gelato.manifest, "marketing") is None  # a purpose of the manifest
+
+
+def test_a_banner_choice_has_a_receipt_page_and_a_record(client: TestClient, app: FastAPI) -> None:
+    consent_id = anon()
+    response = client.post(CHOICES, json=choice(consent_id, {"analytics": True}))
+    assert response.status_code in (200, 201), response.text
+    [event] = [e for e in events_of(app, consent_id) if e.kind == "given"]
+    assert event.purpose.startswith("cookies_") or event.purpose
+    assert event.receipt_id is not None
+    page = client.get(f"/o/{GELATO}/receipts/{event.receipt_id}")
+    assert page.status_code == 200
+    assert "analytics" in page.text.lower() or "analitik" in page.text.lower()
+    jws = client.get(f"/o/{GELATO}/receipts/{event.receipt_id}/receipt.jws")
+    assert jws.status_code == 200 and jws.text.count(".") == 2

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from jagadata.consent import signing
 from jagadata.consent.models import ConsentEvent, SigningKey
-from jagadata.consent.terms import consent_text, version_manifest
+from jagadata.consent.terms import consent_text, cookie_purpose, version_manifest
 from jagadata.db.tenancy import across_organisations, acting_for
 from jagadata.i18n import N_, gettext
 from jagadata.law.facts import SPECIFIC_TYPES, SpecificType
@@ -128,7 +128,7 @@ def receipt_payload(
 ) -> dict[str, Any]:
     """The Kantara Consent Receipt v1.1 fields of an event, in the event's language."""
     lang = event.language
-    purpose = manifest.purpose(event.purpose)
+    purpose = manifest.purpose(event.purpose) or cookie_purpose(manifest, event.purpose)
     if purpose is None:
         raise LookupError(
             f"purpose {event.purpose} is not in manifest version {event.manifest_version}"

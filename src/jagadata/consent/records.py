@@ -18,7 +18,7 @@ from jagadata.consent.ledger import EVENT_COLUMNS
 from jagadata.consent.models import ConsentEvent
 from jagadata.consent.receipts import receipt_url, termination
 from jagadata.consent.state import Answer, check_many, history
-from jagadata.consent.terms import consent_text, notice_hash, version_manifest
+from jagadata.consent.terms import consent_text, cookie_purpose, notice_hash, version_manifest
 from jagadata.db.base import utcnow
 from jagadata.db.tenancy import acting_for
 from jagadata.law.facts import LegalBasis
@@ -118,7 +118,11 @@ def _earlier_purposes(
                 )
             ).one_or_none()
         manifest = version_manifest(version) if version else None
-        purpose = manifest.purpose(purpose_id) if manifest else None
+        purpose = (
+            manifest.purpose(purpose_id) or cookie_purpose(manifest, purpose_id)
+            if manifest
+            else None
+        )
         if manifest is not None and purpose is not None:
             found.append((number, manifest, purpose))
     return found

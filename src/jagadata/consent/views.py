@@ -35,7 +35,7 @@ from jagadata.consent.receipts import (
     short_url,
     termination,
 )
-from jagadata.consent.terms import consent_text
+from jagadata.consent.terms import consent_text, cookie_purpose
 from jagadata.i18n import LANGUAGES, gettext, translations
 from jagadata.orgs.service import WIB
 from jagadata.web.deps import SessionDep, organisation_or_404
@@ -101,7 +101,7 @@ def receipt_page(
     event, manifest = receipt.event, receipt.manifest
     offered = [lang for lang in LANGUAGES if lang in manifest.languages]
     lang = known_language(request.query_params.get("lang"), offered) or event.language
-    purpose = manifest.purpose(event.purpose)
+    purpose = manifest.purpose(event.purpose) or cookie_purpose(manifest, event.purpose)
     assert purpose is not None  # a receipt is only built for a purpose of its version
     base_url = request.app.state.settings.base_url
     page_url = receipt_url(base_url, receipt.organisation.slug, receipt_id)
