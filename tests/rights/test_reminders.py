@@ -403,3 +403,55 @@ def test_concurrent_sweeps_send_each_message_once(
     acknowledgements = len(references)
     reminded = 2 * len(references)  # the owner and the staff member
     assert messages == acknowledgements + reminded + len(stale)
+
+
+def test_a_person_identified_by_whatsapp_gets_approved_templates(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    gelato: Org,
+    fake: Faker,
+) -> None:
+    """Messages the person did not just ask for go as WhatsApp templates (outside the 24-hour
+    window free text is refused): the acknowledgement and the closing notice."""
+    numbers = ["0812" + fake.numerify("########") for _ in range(2)]
+    filed = {}
+    with sessions() as session:
+        scope(session, gelato.id)
+        organisation = session.get(Organisation, gelato.id)
+        assert organisation is not None
+        for number, verified in zip(numbers, (True, False), strict=True):
+            request = service.file_request(
+                session=session,
+                organisation=organisation,
+                right="erasure",
+                identifier="whatsapp",
+                value=number,
+                language="en",
+                received_at=RECEIVED,
+            )
+            if verified:
+                assert request.code is not None
+                service.verify_code(session, request.request, request.code, now=RECEIVED)
+            filed[verified] = request.request.reference
+        session.commit()
+    report = run(sessions, gelato, settings, RECEIVED + 15 * 24 * HOUR)
+    assert (report.acknowledged, report.closed) == (1, 1)
+    with sessions() as session:
+        scope(session, gelato.id)
+        sent = {
+            message.payload["template"]: message
+            for message in session.scalars(select(OutboxMessage))
+            if message.channel == "whatsapp"
+        }
+    assert set(sent) == {reminders.ACKNOWLEDGED_TEMPLATE, reminders.CLOSED_TEMPLATE}
+    acknowledged = sent[reminders.ACKNOWLEDGED_TEMPLATE]
+    assert acknowledged.recipient == "+62" + numbers[0][1:]
+    assert acknowledged.payload["language"] == "en"
+    assert acknowledged.payload["parameters"][1] == filed[True]
+    closed = sent[reminders.CLOSED_TEMPLATE]
+    assert closed.recipient == "+62" + numbers[1][1:]
+    assert closed.payload["parameters"][1:] == [
+        filed[False],
+        "http://testserver/o/la-gelato-academy/requests/new?right=erasure&lang=en",
+    ]
+    assert kinds(sessions, gelato, filed[False])[-2:] == ["closed_unverified", "message_sent"]
