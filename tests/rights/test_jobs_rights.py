@@ -89,6 +89,24 @@ def test_the_sweep_is_a_periodic_job_every_five_minutes() -> None:
     assert due == list(range(0, 60, 5))
 
 
+def test_a_worker_has_the_timeline_hooks_the_web_service_has() -> None:
+    """A request the sweep closes changes status: a worker (which loads only jobs modules)
+    must send the status callbacks the web service would."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from jagadata.jobs.registry import load_all_jobs; load_all_jobs(); "
+            "from jagadata.rights import service; "
+            "print(*(f'{h.__module__}.{h.__name__}' for h in service._EVENT_HOOKS))",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    assert "jagadata.rights.callbacks.send_status_callbacks" in loaded.stdout.decode().split()
+
+
 def test_the_queue_runs_the_sweep_once_per_slot_and_records_it(
     settings: Settings,
     sessions: sessionmaker[Session],

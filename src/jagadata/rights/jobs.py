@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from jagadata.jobs import JobContext, crontab, periodic
+from jagadata.rights import callbacks  # noqa: F401 - a worker sends status callbacks too
 from jagadata.rights.reminders import sweep
 
 logger = logging.getLogger(__name__)
