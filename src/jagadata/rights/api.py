@@ -71,6 +71,9 @@ MAX_BODY_BYTES: Final = 32 * 1024
 MAX_URL: Final = 400
 CLOCK_SKEW: Final = timedelta(minutes=5)
 OLDEST: Final = timedelta(days=365)
+FRESH_CODE_AFTER: Final = timedelta(minutes=10)
+"""A request submitted longer ago than this gets a fresh code (one issued at its receipt would
+have less than 20 of its 30 minutes left)."""
 PER_PAGE: Final = 50
 ORIGINAL_NAME: Final = "opendsr-request.json"
 LOOPBACK_HOSTS: Final = frozenset({"localhost"})
@@ -470,7 +473,7 @@ def _file(
         service._verified(session, found, caller.actor, "api", moment, None)
         return found
     code, link = filed.code, filed.link_token
-    if code is not None and received < moment - timedelta(minutes=1):
+    if code is not None and received < moment - FRESH_CODE_AFTER:
         code, link = service.issue_code(session, found, now=moment)  # the first one has aged
     if code is not None and link is not None:
         base = settings_of(request).base_url.rstrip("/")
