@@ -30,6 +30,8 @@ from jagadata.rights.models import AttachmentKind, RequestAttachment, RequestBun
 RECEIVED = datetime(2026, 11, 26, 16, 30, tzinfo=UTC)  # Thursday 23:30 WIB
 STAFF = Actor.user(1, "staff")
 STAFF_NOTE = "catatan internal petugas: jangan dibagikan"
+ACCESS_KEYS: dict[str, str] = {}
+"""The status page key of each request `handle` filed, by reference."""
 
 assert confirmations.on_closed  # the closing hook is registered
 
@@ -113,6 +115,7 @@ def handle(
         received_at=RECEIVED,
     )
     request = filed.request
+    ACCESS_KEYS[request.reference] = filed.access_key
     assert filed.code is not None
     service.verify_code(db, request, filed.code, now=RECEIVED + timedelta(minutes=5))
     service.start(db, request, actor=STAFF, now=RECEIVED + timedelta(hours=1))
