@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from accounts_helpers import GELATO, MILLEALAB, Clock, audit_actions, organisation_id
-from console_helpers import csp_problems, signed_in, token_of
+from console_helpers import csp_problems, signed_in, svgs, token_of
 from faker import Faker
 from fastapi.testclient import TestClient
 from test_requests_pages_helpers import BASE, file, stored
@@ -108,3 +108,29 @@ def test_the_person_s_data_is_shown_only_with_a_reason_written_to_the_audit_log(
     entry = [e for e in audit_actions(sessions_of, org) if e.action == "rights.request.viewed"][-1]
     assert entry.details["reason"] == "menangani permohonan akses"
     assert entry.target_id == reference
+
+
+def test_overdue_requests_show_in_the_menu_badge_and_on_the_home_page(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.STAFF)
+    assert 'id="nav-badge-requests"' not in web.get(BASE).text
+    file(sessions_of, faker_id, clock.now - timedelta(hours=73))
+    file(sessions_of, faker_id, clock.now - timedelta(hours=75))
+    file(sessions_of, faker_id, clock.now - timedelta(hours=60))
+    clock.advance(seconds=31)  # the session's activity moves, and the badge with it
+    home = web.get(f"/admin/o/{GELATO}/?lang=en")
+    badge = re.search(r'id="nav-badge-requests">(\d+)<', home.text)
+    assert badge is not None and badge.group(1) == "2"
+    assert "2 requests are past their deadline." in home.text
+    assert "requests?overdue=1" in home.text
+    values = {}
+    for svg in svgs(home.text):
+        if svg.get("id") == "requests-chart":
+            values = {
+                g.get("data-key"): int(g.get("data-value", "-1"))
+                for g in svg.iter("{http://www.w3.org/2000/svg}g")
+            }
+    assert values == {"overdue": 2, "day": 1, "later": 0, "paused": 0}
+    overdue = web.get(f"{BASE}?overdue=1")
+    assert len(_queue_references(overdue.text)) == 2

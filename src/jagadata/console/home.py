@@ -18,6 +18,7 @@ from jagadata.console import consent_stats, findings, nav
 from jagadata.console.charts import Bar, BarChart
 from jagadata.console.health import chain_status, outbox_counts
 from jagadata.console.render import DOMAIN, console_language, render
+from jagadata.console.requests_views import BUCKET_LABELS, deadline_buckets
 from jagadata.i18n import N_, gettext, ngettext
 from jagadata.notify.models import OutboxStatus
 from jagadata.orgs import service as orgs
@@ -163,7 +164,25 @@ def dashboard(request: Request, session: SessionDep, member: Viewer) -> Response
     consenting = consent_stats.consenting_now(
         session=session, organisation_id=organisation.id, now=now_of(request)
     )
+    buckets = deadline_buckets(session, organisation.id, now_of(request))
+    requests_chart = BarChart(
+        "requests-chart",
+        _t(lang, "Open requests, by deadline"),
+        tuple(Bar(key, _t(lang, label), buckets[key]) for key, label in BUCKET_LABELS.items()),
+    )
     attention = _attention(lang, counts, outbox, chain.result.broken is not None)
+    if buckets["overdue"] and member.may(Action.HANDLE_REQUESTS):
+        n = buckets["overdue"]
+        message = _tn(
+            lang,
+            "{count} request is past its deadline.",
+            "{count} requests are past their deadline.",
+            n,
+        )
+        attention.insert(
+            1 if chain.result.broken is not None else 0,
+            Attention("error", message.format(count=n), "requests?overdue=1"),
+        )
     return render(
         request,
         "console/dashboard.html",
@@ -180,6 +199,8 @@ def dashboard(request: Request, session: SessionDep, member: Viewer) -> Response
             "findings_chart": findings_chart,
             "outbox_chart": outbox_chart,
             "consenting": consenting,
+            "requests_chart": requests_chart,
+            "may_handle": member.may(Action.HANDLE_REQUESTS),
             "chain": chain,
             "attention": attention,
             "may_audit": member.may(Action.VIEW_AUDIT_LOG),

@@ -7,12 +7,12 @@ here and including its router in `console.views`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from fastapi import Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
 from jagadata.accounts import service
 from jagadata.accounts.deps import Member
@@ -20,6 +20,9 @@ from jagadata.accounts.models import UserSession
 from jagadata.accounts.roles import Action, allowed
 from jagadata.accounts.service import OrganisationAccess
 from jagadata.i18n import N_
+from jagadata.rights.models import RightsRequest
+from jagadata.rights.states import RequestStatus
+from jagadata.rights.workflow import is_open
 
 SEARCH_FROM: Final = 9
 """From this many organisations on, the switcher offers a search box (Rina has twenty)."""
@@ -33,6 +36,8 @@ class Section:
     path: str
     label: str
     action: Action
+    badge: int = 0
+    """A number that needs attention (overdue requests), shown beside the label."""
 
     def href(self, root: str, slug: str) -> str:
         return f"{root}/admin/o/{slug}/{self.path}"
@@ -53,7 +58,33 @@ SECTIONS: Final = (
 
 
 def sections_for(member: Member) -> list[Section]:
-    return [section for section in SECTIONS if allowed(member.role, section.action)]
+    shown = [section for section in SECTIONS if allowed(member.role, section.action)]
+    return [
+        replace(section, badge=overdue_requests(member)) if section.key == "requests" else section
+        for section in shown
+    ]
+
+
+def overdue_requests(member: Member) -> int:
+    """Open requests of the organisation past their deadline (a paused clock is never
+    overdue), as of the person's last activity: the badge of *Requests*."""
+    session = object_session(member.membership)
+    if session is None:
+        return 0
+    now = member.signed_in.user_session.last_seen_at
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(RightsRequest)
+            .where(
+                RightsRequest.organisation_id == member.organisation.id,
+                RightsRequest.status.in_([s.value for s in RequestStatus if is_open(s)]),
+                RightsRequest.due_at.is_not(None),
+                RightsRequest.due_at < now,
+            )
+        )
+        or 0
+    )
 
 
 def memberships(request: Request, user_id: int) -> list[OrganisationAccess]:

@@ -274,6 +274,39 @@ def overdue_count(session: Session, organisation_id: int, now: datetime) -> int:
     )
 
 
+BUCKET_LABELS: Final = {
+    "overdue": N_("Overdue"),
+    "day": N_("Due within 24 hours"),
+    "later": N_("Due later"),
+    "paused": N_("Clock paused"),
+}
+
+
+def deadline_buckets(session: Session, organisation_id: int, now: datetime) -> dict[str, int]:
+    """Open requests by how close their deadline is: the home page's card."""
+    found = list(
+        session.scalars(
+            select(RightsRequest).where(
+                RightsRequest.organisation_id == organisation_id,
+                RightsRequest.status.in_([s.value for s in RequestStatus if is_open(s)]),
+            )
+        )
+    )
+    pauses = _pauses(session, [r.id for r in found])
+    buckets = dict.fromkeys(BUCKET_LABELS, 0)
+    for request in found:
+        state = standing(request, pauses.get(request.id, []), now)
+        if state.paused:
+            buckets["paused"] += 1
+        elif state.overdue:
+            buckets["overdue"] += 1
+        elif state.remaining is not None and state.remaining <= timedelta(hours=24):
+            buckets["day"] += 1
+        else:
+            buckets["later"] += 1
+    return buckets
+
+
 # --- the queue --------------------------------------------------------------------------------
 
 
