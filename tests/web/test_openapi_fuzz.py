@@ -12,6 +12,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from jagadata.manifest.loader import LoadedManifest
 
@@ -33,6 +34,8 @@ def test_no_request_breaks_the_api(
             max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck)
         )
         def call(case: schemathesis.Case) -> None:
-            case.call_and_validate()
+            # A well-formed request may still be refused by design (a manifest version not in
+            # force, a category the banner does not ask about): 422, which no schema expresses.
+            case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
         call()

@@ -90,6 +90,7 @@ class ProblemOut(BaseModel):
 
 
 ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"description": "The body is not JSON in UTF-8."},
     401: {"model": ProblemOut, "description": "No API key, or an unknown or revoked one."},
     403: {"model": ProblemOut, "description": "The key lacks consent:write; or Art. 25."},
     404: {"model": ProblemOut, "description": "No such organisation or verification."},
