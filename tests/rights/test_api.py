@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from datetime import timedelta
 
 import test_api_helpers as helpers
@@ -311,3 +312,37 @@ def test_the_routes_are_described_in_openapi(web: TestClient, keys: Keys) -> Non
     assert "erasure" in post["requestBody"]["content"]["application/json"]["examples"]
     assert {"201", "200", "409", "422", "401", "403"} <= set(post["responses"])
     assert "RequestIn" in schema["components"]["schemas"]
+
+
+def test_retries_sent_at_once_file_one_request(
+    web: TestClient, keys: Keys, fake: Faker, clock: Clock, staff: Staff
+) -> None:
+    body = dsr(fake, clock.now, kind="access", identity_verified=True)
+    start = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def send() -> None:
+        start.wait()
+        statuses.append(web.post(URL, json=body, headers=bearer(keys.writer)).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 200, 200, 201]
+    with staff.session_for() as session:
+        request = staff.find(session, str(body["subject_request_id"]))
+        assert service.verify_timeline(session, request) is None
+
+
+def test_callback_addresses_fit_where_they_are_kept(
+    web: TestClient, keys: Keys, fake: Faker, clock: Clock, staff: Staff
+) -> None:
+    long = [f"https://hooks{i}.example.id/" + "x" * 180 for i in range(3)]
+    answer = web.post(URL, json=dsr(fake, clock.now, callbacks=long), headers=bearer(keys.writer))
+    assert answer.status_code == 422
+    assert [e["field"] for e in answer.json()["errors"]] == ["status_callback_urls"]
+    fits = [url[:150] for url in long]
+    body = dsr(fake, clock.now, callbacks=fits)
+    assert _file(web, keys, body)["status_callback_urls"] == fits

@@ -69,6 +69,8 @@ from jagadata.web.deps import SessionDep
 
 MAX_BODY_BYTES: Final = 32 * 1024
 MAX_URL: Final = 400
+CALLBACKS_STORED: Final = 500
+"""The addresses are kept as a JSON list in `rights_request.callback_url` (500 characters)."""
 CLOCK_SKEW: Final = timedelta(minutes=5)
 OLDEST: Final = timedelta(days=365)
 FRESH_CODE_AFTER: Final = timedelta(minutes=10)
@@ -377,12 +379,12 @@ def _checked(body: RequestIn, manifest: Manifest, moment: datetime, mode: str) -
         reason = _url_error(url, mode)
         if reason is not None:
             errors.append(FieldError(f"status_callback_urls[{index}]", reason))
-    if len(callbacks.encode_callbacks(body.status_callback_urls)) > 500:
+    if len(callbacks.encode_callbacks(body.status_callback_urls)) > CALLBACKS_STORED:
         errors.append(
             FieldError(
                 "status_callback_urls",
                 N_("The addresses together are too long: at most {n} characters."),
-                {"n": 490},
+                {"n": CALLBACKS_STORED - 2 - 3 * len(body.status_callback_urls)},
             )
         )
     ext = body.jagadata
