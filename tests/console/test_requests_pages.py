@@ -10,8 +10,8 @@ from accounts_helpers import GELATO, MILLEALAB, Clock, audit_actions, organisati
 from console_helpers import csp_problems, signed_in, svgs, token_of
 from faker import Faker
 from fastapi.testclient import TestClient
-from test_requests_pages_helpers import BASE, file, stored
 from sqlalchemy.orm import Session, sessionmaker
+from test_requests_pages_helpers import BASE, file, stored
 
 from jagadata.accounts.roles import Role
 

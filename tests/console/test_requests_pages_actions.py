@@ -11,9 +11,9 @@ from console_helpers import signed_in, token_of
 from faker import Faker
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from test_requests_pages_helpers import BASE, file, stored
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
+from test_requests_pages_helpers import BASE, file, stored
 
 from jagadata.accounts.roles import Role
 from jagadata.db import atomic

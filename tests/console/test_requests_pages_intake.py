@@ -10,9 +10,9 @@ from accounts_helpers import Clock
 from console_helpers import csp_problems, signed_in, svgs, token_of
 from faker import Faker
 from fastapi.testclient import TestClient
-from test_requests_pages_helpers import BASE, after_registration, file, stored
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
+from test_requests_pages_helpers import BASE, after_registration, file, stored
 
 from jagadata.accounts.roles import Role
 from jagadata.rights.clock import zone_of
