@@ -22,6 +22,7 @@ from jagadata.cli import (
     manifest_cmd,
     org,
     policy,
+    request,
     serve,
     user,
     worker,
@@ -46,6 +47,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(consent.app, name="consent")
 app.add_typer(banner.app, name="banner")
 app.add_typer(user.app, name="user")
+app.add_typer(request.app, name="request")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
