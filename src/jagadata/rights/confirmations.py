@@ -31,6 +31,7 @@ from jagadata.law.articles import art
 from jagadata.law.facts import RIGHTS, Right
 from jagadata.manifest.describe import describe_retention
 from jagadata.manifest.schema import Manifest
+from jagadata.notify.channels.whatsapp import MAX_TEXT_LENGTH
 from jagadata.notify.service import enqueue_email, enqueue_whatsapp
 from jagadata.orgs.models import Organisation
 from jagadata.policy.words import text
@@ -242,6 +243,11 @@ def bundle_text(
     return subject, "\n".join(lines)
 
 
+def _fit(message: str) -> str:
+    """A WhatsApp text is at most 4,096 characters; the full text stays in the response kept."""
+    return message if len(message) <= MAX_TEXT_LENGTH else message[: MAX_TEXT_LENGTH - 1] + "…"
+
+
 def deliver(
     session: Session, request: RightsRequest, *, subject: str, text_: str, kind: str
 ) -> str | None:
@@ -262,7 +268,7 @@ def deliver(
             session=session,
             organisation_id=request.organisation_id,
             to=request.contact,
-            text=f"{subject}\n\n{text_}",
+            text=_fit(f"{subject}\n\n{text_}"),
         )
         return "whatsapp"
     return None

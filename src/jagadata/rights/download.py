@@ -30,7 +30,7 @@ from jagadata.accounts import ratelimit
 from jagadata.accounts.deps import now_of
 from jagadata.audit.service import Actor, record
 from jagadata.crypto import get_keyring
-from jagadata.db.tenancy import scope
+from jagadata.db.tenancy import across_organisations, acting_for, scope
 from jagadata.i18n import gettext
 from jagadata.manifest.schema import Manifest
 from jagadata.orgs.models import Organisation
@@ -275,19 +275,22 @@ def _record(
 
 
 def expire_bundles(session: Session, *, now: datetime | None = None) -> int:
-    """Erase every copy whose link has expired (for a periodic job); returns how many."""
+    """Erase every copy whose link has expired, in every organisation the session may see
+    (for a periodic job); returns how many. The caller commits."""
     moment = _moment(now)
-    due = list(
-        session.scalars(
-            select(RequestBundle).where(
+    with across_organisations(session):
+        due = session.execute(
+            select(RequestBundle.id, RequestBundle.organisation_id).where(
                 RequestBundle.content.is_not(None), RequestBundle.expires_at <= moment
             )
-        )
-    )
-    for bundle in due:
-        request = session.get(RightsRequest, bundle.request_id)
-        assert request is not None
-        _erase(session, request, bundle, "bundle_expired", moment)
+        ).all()
+    for bundle_id, organisation_id in due:
+        with acting_for(session, organisation_id):
+            bundle = session.get(RequestBundle, bundle_id)
+            assert bundle is not None
+            request = session.get(RightsRequest, bundle.request_id)
+            assert request is not None
+            _erase(session, request, bundle, "bundle_expired", moment)
     return len(due)
 
 
