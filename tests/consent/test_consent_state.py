@@ -4,6 +4,7 @@ no longer valid after a policy change that needs fresh consent (Art. 21(2))."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -12,10 +13,12 @@ from consent_helpers import GELATO, MILLEALAB, check, email, event, organisation
 from faker import Faker
 from sqlalchemy.orm import Session, sessionmaker
 
+from jagadata.children.models import GuardianVerification
 from jagadata.consent.service import ConsentInvalid
 from jagadata.consent.state import Reason
 from jagadata.consent.withdrawal import expire_due
 from jagadata.db import atomic
+from jagadata.identities import identity_hash
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -74,11 +77,38 @@ def _dashboard(guardian: dict[str, str], pupil: str, kind: str = "given") -> dic
     return event(pupil, kind, purpose="assessment_dashboard", child=True, guardian=guardian)
 
 
+def _verified(sessions_of: sessionmaker[Session], pupil: str, guardian: dict[str, str]) -> None:
+    """The guardian proved who they are for this pupil, as the children's flow records it."""
+    with sessions_of() as session, atomic(session):
+        org = organisation_id(sessions_of, MILLEALAB)
+        session.add(
+            GuardianVerification(
+                organisation_id=org,
+                public_id=secrets.token_hex(16),
+                child_ref=pupil,
+                guardian_ref=identity_hash(guardian["kind"], guardian["value"]),
+                contact_kind=guardian["kind"],
+                contact=guardian["value"],
+                purposes=["assessment_dashboard"],
+                manifest_version=1,
+                language="id",
+                origin="api",
+                channel="web_form",
+                code_hash="0" * 64,
+                attempts=1,
+                created_at=NOW,
+                expires_at=NOW + timedelta(minutes=30),
+                verified_at=NOW,
+            )
+        )
+
+
 def test_consent_expires_after_renew_after_and_can_be_renewed(
     sessions_of: sessionmaker[Session], faker_id: Faker
 ) -> None:
     pupil = "anon_" + faker_id.uuid4()
     guardian = email(faker_id)
+    _verified(sessions_of, pupil, guardian)
     given = record(sessions_of, MILLEALAB, [_dashboard(guardian, pupil)], now=NOW)
     assert given[0].expires_at == datetime(2027, 11, 23, 9, 0, tzinfo=UTC)  # renew_after: 12m
     before = NOW + timedelta(days=360)
@@ -117,8 +147,14 @@ def test_a_childs_consent_needs_a_guardian(
     assert [e.field for e in invalid.value.errors] == ["events[0].guardian"]
     with pytest.raises(ConsentInvalid):
         record(sessions_of, MILLEALAB, [_dashboard({"kind": "email", "value": "x"}, pupil)])
-    recorded = record(sessions_of, MILLEALAB, [_dashboard(email(faker_id), pupil)])
+    guardian = email(faker_id)
+    with pytest.raises(ConsentInvalid) as unverified:
+        record(sessions_of, MILLEALAB, [_dashboard(guardian, pupil)])
+    assert "not been verified" in unverified.value.errors[0].message
+    _verified(sessions_of, pupil, guardian)
+    recorded = record(sessions_of, MILLEALAB, [_dashboard(guardian, pupil)])
     assert recorded[0].child and recorded[0].guardian_ref
+    assert recorded[0].guardian_ref == identity_hash(guardian["kind"], guardian["value"])
 
 
 WEBSITE = "  website: https://lagelatoacademy.com\n"

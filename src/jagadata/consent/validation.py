@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
+from jagadata.children.verified import guardian_verified
 from jagadata.consent.evidence import stored_evidence
 from jagadata.consent.models import Channel, EventKind
 from jagadata.consent.schemas import EventIn, Identity
@@ -114,12 +115,37 @@ def prepare(
                     other=seen_keys[key],
                 )
             seen_keys.setdefault(key, index)
+        if draft is not None and not check.problems:
+            _guardian_verified(session, organisation_id, draft, check)
         errors.extend(check.problems)
         if draft is not None and not check.problems:
             drafts.append(draft)
     if errors:
         raise ConsentInvalid(errors)
     return Prepared(drafts, _fingerprint(events) if batch_key is not None else "")
+
+
+def _guardian_verified(session: Session, organisation_id: int, draft: Draft, check: _Check) -> None:
+    """A child's consent names a guardian whose identity jagadata verified for this child
+    (docs/children.md); a signed paper form with its scan is the one other proof (Art. 24, 25)."""
+    row = draft.row
+    if not row["child"] or row["guardian_ref"] is None or row["channel"] == Channel.PAPER.value:
+        return
+    if row["kind"] not in {kind.value for kind in RECEIPT_KINDS}:
+        return
+    if not guardian_verified(
+        session=session,
+        organisation_id=organisation_id,
+        child_ref=row["subject_ref"],
+        guardian_ref=row["guardian_ref"],
+    ):
+        check.fail(
+            "guardian",
+            N_(
+                "This guardian has not been verified for this child (Art. 25): verify them "
+                "first with /guardians/verifications, or record the signed paper form."
+            ),
+        )
 
 
 class _Check:
