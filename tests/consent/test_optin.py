@@ -124,6 +124,9 @@ def test_consent_is_recorded_only_when_the_emailed_link_is_confirmed(
     assert receipt.status_code == 200
     receipt_mail = outside.smtp.received[1]
     assert f"/o/{GELATO}/receipts/{event.receipt_id}" in text_of(receipt_mail)
+    # what the SMTP server received offers withdrawal in one click (RFC 2369, RFC 8058)
+    assert str(receipt_mail.message["List-Unsubscribe"]).startswith("<http")
+    assert str(receipt_mail.message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
     with app_sessions() as session:
         result = verify_ledger(
             session=session, organisation_id=organisation_id(app_sessions, GELATO)
