@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-import httpx
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -34,8 +32,7 @@ from jagadata.audit.service import Actor, record
 from jagadata.consent.problems import field_of
 from jagadata.db import atomic
 from jagadata.i18n import N_, gettext, negotiate
-from jagadata.law.facts import Right
-from jagadata.manifest.schema import IdentifierKind, Manifest
+from jagadata.manifest.schema import Manifest
 from jagadata.orgs.models import Organisation
 from jagadata.rights import callbacks, service
 from jagadata.rights.grounds import GROUNDS
@@ -48,49 +45,35 @@ from jagadata.rights.models import (
 )
 from jagadata.rights.opendsr import (
     EXAMPLE_REQUEST,
-    IDENTITY_OF_KIND,
     KIND_OF_IDENTITY,
     OPENDSR_STATUS,
-    REGULATION,
     RIGHT_OF_TYPE,
-    TYPE_OF_RIGHT,
     CallbackSecretPublic,
+    FieldError,
     OpenDsrStatus,
     ProblemPublic,
     RequestIn,
     RequestListPublic,
     RequestPublic,
+    checked,
+    field_of_problem,
+    identifier_for,
 )
-from jagadata.rights.plan import identifiers, offered_rights
 from jagadata.rights.service import RequestProblem
 from jagadata.rights.states import EventKind, RequestChannel, RequestStatus
 from jagadata.rights.workflow import TransitionRefused, is_open
 from jagadata.web.deps import SessionDep
 
 MAX_BODY_BYTES: Final = 32 * 1024
-MAX_URL: Final = 400
-CALLBACKS_STORED: Final = 500
-"""The addresses are kept as a JSON list in `rights_request.callback_url` (500 characters)."""
-CLOCK_SKEW: Final = timedelta(minutes=5)
-OLDEST: Final = timedelta(days=365)
 FRESH_CODE_AFTER: Final = timedelta(minutes=10)
 """A request submitted longer ago than this gets a fresh code (one issued at its receipt would
 have less than 20 of its 30 minutes left)."""
 PER_PAGE: Final = 50
 ORIGINAL_NAME: Final = "opendsr-request.json"
-LOOPBACK_HOSTS: Final = frozenset({"localhost"})
 
 INVALID: Final = N_("The request is not valid; see errors.")
 NOT_FILED: Final = N_("Nothing was filed: the request is not valid; see errors.")
 UNREADABLE: Final = N_("The body cannot be read: send JSON in UTF-8.")
-UNDECLARED: Final = N_("This organisation does not identify people by {kind}; use one of: {kinds}.")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
-    values: Mapping[str, Any] | None = None
 
 
 def _t(lang: str, message: str) -> str:
@@ -233,14 +216,14 @@ def file_request(
     except RequestProblem:
         message = N_("The organisation has no published manifest yet.")
         return problem(request, 409, message, [])
-    errors = _checked(body, manifest, moment, settings_of(request).mode)
+    errors = checked(body, manifest, moment, settings_of(request).mode)
     if errors:
         return problem(request, 422, NOT_FILED, errors)
     try:
         with atomic(session):
             filed = _file(request, session, caller, body, raw, manifest, moment)
     except RequestProblem as wrong:
-        return problem(request, 422, NOT_FILED, [_field_of_problem(wrong, body, manifest)])
+        return problem(request, 422, NOT_FILED, [field_of_problem(wrong, body, manifest)])
     except IntegrityError:  # the same id filed at the same moment by a retry
         existing = _by_external_id(session, caller.organisation.id, body.subject_request_id)
         if existing is None:
@@ -293,140 +276,6 @@ def _replay(
     return JSONResponse(document, status_code=200)
 
 
-def _regulation_errors(body: RequestIn) -> list[FieldError]:
-    given = [("regulation", body.regulation)] if body.regulation is not None else []
-    given += [(f"regulation_ids[{i}]", value) for i, value in enumerate(body.regulation_ids or [])]
-    if not given:
-        return [FieldError("regulation", N_("Name the regulation: uu-pdp."))]
-    message = N_("Only uu-pdp (Law 27/2022 on Personal Data Protection) is served here.")
-    return [
-        FieldError(field, message) for field, value in given if value.strip().lower() != REGULATION
-    ]
-
-
-def _url_error(url: str, mode: str) -> str | None:
-    """Why a callback address cannot be used, or None. HTTP only to this machine, and only in
-    development (tests and a local receiver)."""
-    if len(url) > MAX_URL:
-        return N_("An address has at most 400 characters.")
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError):
-        return N_("Use an https:// address with a host name.")
-    if not parsed.host or parsed.userinfo or parsed.fragment:
-        return N_("Use an https:// address with a host name.")
-    if parsed.scheme == "https":
-        return None
-    if parsed.scheme == "http" and mode == "development" and _loopback(parsed.host):
-        return None
-    return N_("Use an https:// address with a host name.")
-
-
-def _loopback(host: str) -> bool:
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _identifier_for(manifest: Manifest, kind: IdentifierKind) -> str | None:
-    return next((ident.id for ident in identifiers(manifest) if ident.kind is kind), None)
-
-
-def _checked(body: RequestIn, manifest: Manifest, moment: datetime, mode: str) -> list[FieldError]:
-    """What the schema cannot say: the regulation, the organisation's identifiers and rights,
-    the time, the callback addresses."""
-    errors = _regulation_errors(body)
-    right = RIGHT_OF_TYPE[body.subject_request_type]
-    offered = offered_rights(manifest)
-    if right not in offered:
-        errors.append(
-            FieldError(
-                "subject_request_type",
-                N_("This organisation does not take requests of this type here; use one of: "
-                   "{types}."),
-                {"types": ", ".join(TYPE_OF_RIGHT[r].value for r in offered if r in TYPE_OF_RIGHT)},
-            )
-        )  # fmt: skip
-    declared = ", ".join(
-        dict.fromkeys(IDENTITY_OF_KIND[i.kind].value for i in identifiers(manifest))
-    )
-    for index, identity in enumerate(body.subject_identities):
-        if _identifier_for(manifest, KIND_OF_IDENTITY[identity.identity_type]) is None:
-            errors.append(
-                FieldError(
-                    f"subject_identities[{index}].identity_type",
-                    UNDECLARED,
-                    {"kind": identity.identity_type.value, "kinds": declared},
-                )
-            )
-    submitted = body.submitted_time
-    if submitted > moment + CLOCK_SKEW:
-        errors.append(
-            FieldError("submitted_time", N_("A request cannot be submitted in the future."))
-        )
-    elif submitted < moment - OLDEST:
-        errors.append(
-            FieldError(
-                "submitted_time",
-                N_("The request is more than a year old: check the date, or have staff file it "
-                   "with its original."),
-            )
-        )  # fmt: skip
-    for index, url in enumerate(body.status_callback_urls):
-        reason = _url_error(url, mode)
-        if reason is not None:
-            errors.append(FieldError(f"status_callback_urls[{index}]", reason))
-    if len(callbacks.encode_callbacks(body.status_callback_urls)) > CALLBACKS_STORED:
-        errors.append(
-            FieldError(
-                "status_callback_urls",
-                N_("The addresses together are too long: at most {n} characters."),
-                {"n": CALLBACKS_STORED - 2 - 3 * len(body.status_callback_urls)},
-            )
-        )
-    ext = body.jagadata
-    if ext.on_behalf is not None and ext.authority is None:
-        errors.append(
-            FieldError(
-                "extensions.jagadata.authority",
-                N_("Acting for someone else needs the authority: who acts and which proof "
-                   "was checked."),
-            )
-        )  # fmt: skip
-    if right is Right.RECTIFICATION and not (ext.details or "").strip():
-        errors.append(
-            FieldError(
-                "extensions.jagadata.details",
-                N_("A rectification needs the correct values in details."),
-            )
-        )
-    return errors
-
-
-def _field_of_problem(wrong: RequestProblem, body: RequestIn, manifest: Manifest) -> FieldError:
-    """The service's objection, at the field of the body it concerns."""
-    if wrong.field == "value":
-        return FieldError(
-            "subject_identities[0].identity_value",
-            N_("This is not a valid {kind}."),
-            {"kind": body.subject_identities[0].identity_type.value},
-        )
-    if wrong.field == "authority":
-        return FieldError(
-            "extensions.jagadata.authority",
-            N_("Acting for someone else needs the authority: who acts and which proof was "
-               "checked."),
-        )  # fmt: skip
-    if wrong.field == "right":
-        return FieldError(
-            "subject_request_type", N_("This organisation does not take requests of this type.")
-        )
-    return FieldError("body", N_("The request cannot be filed as it is; check every field."))
-
-
 def _file(
     request: Request,
     session: Session,
@@ -438,7 +287,7 @@ def _file(
 ) -> RightsRequest:
     """File it, keep the original, verify or send the code: one transaction."""
     first = body.subject_identities[0]
-    identifier = _identifier_for(manifest, KIND_OF_IDENTITY[first.identity_type])
+    identifier = identifier_for(manifest, KIND_OF_IDENTITY[first.identity_type])
     assert identifier is not None  # checked
     ext = body.jagadata
     details: dict[str, Any] = {}

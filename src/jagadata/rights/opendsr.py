@@ -1,24 +1,41 @@
 """The requests API's bodies, compatible with OpenDSR (the open data subject request format):
 what an organisation's app sends when a person asks to exercise a right, and the status it reads
-back. jagadata's own additions travel in `extensions.jagadata`, as OpenDSR allows."""
+back. jagadata's own additions travel in `extensions.jagadata`, as OpenDSR allows. `checked` says
+what the schema cannot: the regulation, the identifiers and rights of the manifest, the times
+and the callback addresses."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import ipaddress
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Literal
 from uuid import UUID
 
+import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from jagadata.i18n import N_
 from jagadata.law.facts import Right
-from jagadata.manifest.schema import IdentifierKind
+from jagadata.manifest.schema import IdentifierKind, Manifest
+from jagadata.rights.plan import identifiers, offered_rights
+from jagadata.rights.service import RequestProblem
 from jagadata.rights.states import OnBehalf, RequestStatus
 
 REGULATION: Final = "uu-pdp"
 """The only regulation jagadata answers for: Law 27/2022 on Personal Data Protection."""
 MAX_CALLBACKS: Final = 3
 MAX_DETAILS: Final = 4000
+MAX_URL: Final = 400
+CALLBACKS_STORED: Final = 500
+"""The addresses are kept as a JSON list in `rights_request.callback_url` (500 characters)."""
+CLOCK_SKEW: Final = timedelta(minutes=5)
+OLDEST: Final = timedelta(days=365)
+LOOPBACK_HOSTS: Final = frozenset({"localhost"})
+UNDECLARED: Final = N_("This organisation does not identify people by {kind}; use one of: {kinds}.")
 
 
 class RequestType(StrEnum):
@@ -264,3 +281,147 @@ class ProblemError(BaseModel):
 class ProblemPublic(BaseModel):
     detail: str
     errors: list[ProblemError] = Field(default_factory=list)
+
+
+# --- what the schema cannot say -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+    values: Mapping[str, Any] | None = None
+
+
+def regulation_errors(body: RequestIn) -> list[FieldError]:
+    given = [("regulation", body.regulation)] if body.regulation is not None else []
+    given += [(f"regulation_ids[{i}]", value) for i, value in enumerate(body.regulation_ids or [])]
+    if not given:
+        return [FieldError("regulation", N_("Name the regulation: uu-pdp."))]
+    message = N_("Only uu-pdp (Law 27/2022 on Personal Data Protection) is served here.")
+    return [
+        FieldError(field, message) for field, value in given if value.strip().lower() != REGULATION
+    ]
+
+
+def _url_error(url: str, mode: str) -> str | None:
+    """Why a callback address cannot be used, or None. HTTP only to this machine, and only in
+    development (tests and a local receiver)."""
+    if len(url) > MAX_URL:
+        return N_("An address has at most 400 characters.")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        return N_("Use an https:// address with a host name.")
+    if not parsed.host or parsed.userinfo or parsed.fragment:
+        return N_("Use an https:// address with a host name.")
+    if parsed.scheme == "https":
+        return None
+    if parsed.scheme == "http" and mode == "development" and _loopback(parsed.host):
+        return None
+    return N_("Use an https:// address with a host name.")
+
+
+def _loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def identifier_for(manifest: Manifest, kind: IdentifierKind) -> str | None:
+    return next((ident.id for ident in identifiers(manifest) if ident.kind is kind), None)
+
+
+def checked(body: RequestIn, manifest: Manifest, moment: datetime, mode: str) -> list[FieldError]:
+    """What the schema cannot say: the regulation, the organisation's identifiers and rights,
+    the time, the callback addresses."""
+    errors = regulation_errors(body)
+    right = RIGHT_OF_TYPE[body.subject_request_type]
+    offered = offered_rights(manifest)
+    if right not in offered:
+        errors.append(
+            FieldError(
+                "subject_request_type",
+                N_("This organisation does not take requests of this type here; use one of: "
+                   "{types}."),
+                {"types": ", ".join(TYPE_OF_RIGHT[r].value for r in offered if r in TYPE_OF_RIGHT)},
+            )
+        )  # fmt: skip
+    declared = ", ".join(
+        dict.fromkeys(IDENTITY_OF_KIND[i.kind].value for i in identifiers(manifest))
+    )
+    for index, identity in enumerate(body.subject_identities):
+        if identifier_for(manifest, KIND_OF_IDENTITY[identity.identity_type]) is None:
+            errors.append(
+                FieldError(
+                    f"subject_identities[{index}].identity_type",
+                    UNDECLARED,
+                    {"kind": identity.identity_type.value, "kinds": declared},
+                )
+            )
+    submitted = body.submitted_time
+    if submitted > moment + CLOCK_SKEW:
+        errors.append(
+            FieldError("submitted_time", N_("A request cannot be submitted in the future."))
+        )
+    elif submitted < moment - OLDEST:
+        errors.append(
+            FieldError(
+                "submitted_time",
+                N_("The request is more than a year old: check the date, or have staff file it "
+                   "with its original."),
+            )
+        )  # fmt: skip
+    for index, url in enumerate(body.status_callback_urls):
+        reason = _url_error(url, mode)
+        if reason is not None:
+            errors.append(FieldError(f"status_callback_urls[{index}]", reason))
+    if len(json.dumps(body.status_callback_urls, separators=(",", ":"))) > CALLBACKS_STORED:
+        errors.append(
+            FieldError(
+                "status_callback_urls",
+                N_("The addresses together are too long: at most {n} characters."),
+                {"n": CALLBACKS_STORED - 2 - 3 * len(body.status_callback_urls)},
+            )
+        )
+    ext = body.jagadata
+    if ext.on_behalf is not None and ext.authority is None:
+        errors.append(
+            FieldError(
+                "extensions.jagadata.authority",
+                N_("Acting for someone else needs the authority: who acts and which proof "
+                   "was checked."),
+            )
+        )  # fmt: skip
+    if right is Right.RECTIFICATION and not (ext.details or "").strip():
+        errors.append(
+            FieldError(
+                "extensions.jagadata.details",
+                N_("A rectification needs the correct values in details."),
+            )
+        )
+    return errors
+
+
+def field_of_problem(wrong: RequestProblem, body: RequestIn, manifest: Manifest) -> FieldError:
+    """The service's objection, at the field of the body it concerns."""
+    if wrong.field == "value":
+        return FieldError(
+            "subject_identities[0].identity_value",
+            N_("This is not a valid {kind}."),
+            {"kind": body.subject_identities[0].identity_type.value},
+        )
+    if wrong.field == "authority":
+        return FieldError(
+            "extensions.jagadata.authority",
+            N_("Acting for someone else needs the authority: who acts and which proof was "
+               "checked."),
+        )  # fmt: skip
+    if wrong.field == "right":
+        return FieldError(
+            "subject_request_type", N_("This organisation does not take requests of this type.")
+        )
+    return FieldError("body", N_("The request cannot be filed as it is; check every field."))
