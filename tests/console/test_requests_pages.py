@@ -134,3 +134,34 @@ def test_overdue_requests_show_in_the_menu_badge_and_on_the_home_page(
     assert values == {"overdue": 2, "day": 1, "later": 0, "paused": 0}
     overdue = web.get(f"{BASE}?overdue=1")
     assert len(_queue_references(overdue.text)) == 2
+
+
+def test_no_step_reaches_another_organisation_s_request_and_viewers_see_no_person(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.STAFF, also={MILLEALAB: Role.VIEWER})
+    theirs = file(sessions_of, faker_id, clock.now, org=MILLEALAB, started=True)
+    token = token_of(web.get(BASE).text)
+    for step in ("start", "fulfil", "person", "notes", "attachments/1"):
+        answer = web.post(f"{BASE}/{theirs}/{step}", data={"csrf_token": token, "text": "x" * 20,
+                          "reason": "permohonan nomor R-1"})  # fmt: skip
+        assert answer.status_code == 404, step
+    other = f"/admin/o/{MILLEALAB}/requests"
+    for path in (f"{other}/{theirs}/person", f"{other}/new", f"{other}/{theirs}/start"):
+        answer = web.post(path, data={"csrf_token": token, "reason": "permohonan nomor R-1"})
+        assert answer.status_code == 403, path
+    assert stored(sessions_of, theirs).status == "in_progress"
+
+
+def test_filters_update_the_results_in_place(
+    web: TestClient, sessions_of: sessionmaker[Session], faker_id: Faker, clock: Clock
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.STAFF)
+    access = file(sessions_of, faker_id, clock.now - timedelta(hours=1))
+    erasure = file(sessions_of, faker_id, clock.now - timedelta(hours=2), right="erasure")
+    part = web.get(f"{BASE}?right=erasure", headers={"HX-Request": "true"})
+    assert part.text.lstrip().startswith('<section id="request-results"')
+    assert _queue_references(part.text) == [erasure] and access not in part.text
+    assert _queue_references(web.get(f"{BASE}?assignee=none").text) == [access, erasure]
+    assert _queue_references(web.get(f"{BASE}?assignee=me").text) == []
+    assert "requests-none" in web.get(f"{BASE}?status=fulfilled").text
