@@ -8,11 +8,13 @@ import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 
 from faker import Faker
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 from test_bundle_support import (
+    RECEIVED,
     STAFF_NOTE,
     bundle_of,
     db,
@@ -24,6 +26,9 @@ from test_bundle_support import (
 )
 
 from jagadata.audit.models import AuditEntry
+from jagadata.audit.service import Actor
+from jagadata.db import session_factory
+from jagadata.db.tenancy import scope
 from jagadata.notify.models import OutboxMessage
 from jagadata.rights import service
 from jagadata.rights.models import AttachmentKind, RequestAttachment, RequestBundle
@@ -180,3 +185,48 @@ def test_a_bundle_is_made_only_for_access_and_portability(db: Session, fake: Fak
     assert (
         db.scalars(select(RequestBundle).where(RequestBundle.request_id == request.id)).all() == []
     )
+
+
+def test_an_edtech_pupil_s_bundle_flags_children_s_data_and_waits_for_staff_to_hand_it_over(
+    migrated_engine: Engine, db: Session, fake: Faker
+) -> None:
+    """MilleaLab identifies pupils by a student number no code can reach: the bundle is made,
+    the answer is kept, and the audit says nothing could be delivered (staff hand it over)."""
+    with session_factory(migrated_engine)() as session:
+        millealab = gelato(session, "millealab")
+        scope(session, millealab.id)
+        filed = service.file_request(
+            session=session,
+            organisation=millealab,
+            right="access",
+            identifier="student_number",
+            value=fake.numerify("2026####"),
+            received_at=RECEIVED,
+        )
+        request = filed.request
+        assert filed.code is None
+        staff = Actor.user(1, "staff")
+        service.verify_manually(session, request, actor=staff, reason="nomor induk dicek")
+        service.start(session, request, actor=staff, now=RECEIVED)
+        for task in service.tasks_of(session, request):
+            service.complete_task(session, request, task.id, actor=staff, user_id=None, note=None)
+        service.fulfil(session, request, actor=staff, outcome={}, now=RECEIVED + timedelta(hours=2))
+        session.commit()
+        trail = json.loads(files_of(bundle_of(session, request))["processing-trail.json"])
+        number, manifest = service.manifest_in_force(session, millealab)
+        assert trail["manifestVersion"] == number
+        specific = {c["id"] for p in trail["purposes"] for c in p["categories"] if c["specific"]}
+        assert specific == {c.id for c in manifest.data.categories if c.sensitivity == "specific"}
+        assert specific  # pupils' data is specific data (Art. 4(2)(e))
+        interest = [
+            p for p in trail["purposes"] if p["legalBasis"]["basis"] == "legitimate_interest"
+        ]
+        assert interest and all(p["legalBasis"]["explanation"] for p in interest)
+        assert all("Pasal 20 ayat (2) huruf f" in p["legalBasis"]["article"] for p in interest)
+        sent = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.target_id == request.reference,
+                AuditEntry.action == "rights.request.bundle_ready_sent",
+            )
+        ).one()
+        assert sent.details["delivered"] is False and sent.details["channel"] is None

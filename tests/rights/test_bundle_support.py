@@ -50,8 +50,9 @@ def fake() -> Faker:
     return fake
 
 
-def gelato(db: Session) -> Organisation:
-    return db.scalars(select(Organisation).where(Organisation.slug == "la-gelato-academy")).one()
+def gelato(db: Session, slug: str = "la-gelato-academy") -> Organisation:
+    """An example organisation (La Gelato Academy unless another slug is given)."""
+    return db.scalars(select(Organisation).where(Organisation.slug == slug)).one()
 
 
 def give_consent(db: Session, email: str, purpose: str = "marketing") -> list[Any]:
