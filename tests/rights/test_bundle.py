@@ -86,7 +86,10 @@ def test_an_access_bundle_holds_the_person_s_data_and_only_theirs(db: Session, f
     assert {"source", "record", "field", "value"} == set(rows[0])
     assert any(r["source"] == "consent_event" and r["field"] == "receiptId"
                and r["value"] == my_events[0].receipt_id for r in rows)  # fmt: skip
-    sums = dict(reversed(line.split("  ", 1)) for line in files["SHA256SUMS"].decode().splitlines())
+    sums: dict[str, str] = {}
+    for line in files["SHA256SUMS"].decode().splitlines():
+        digest, name = line.split("  ", 1)
+        sums[name] = digest
     assert all(hashlib.sha256(files[name]).hexdigest() == digest for name, digest in sums.items())
     assert set(sums) == set(files) - {"SHA256SUMS"}
 

@@ -33,7 +33,7 @@ STAFF_NOTE = "catatan internal petugas: jangan dibagikan"
 ACCESS_KEYS: dict[str, str] = {}
 """The status page key of each request `handle` filed, by reference."""
 
-assert confirmations.on_closed  # the closing hook is registered
+assert confirmations.on_closed in service._EVENT_HOOKS  # the closing hook is registered
 
 
 @pytest.fixture

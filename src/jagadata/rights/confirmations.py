@@ -248,9 +248,7 @@ def _fit(message: str) -> str:
     return message if len(message) <= MAX_TEXT_LENGTH else message[: MAX_TEXT_LENGTH - 1] + "…"
 
 
-def deliver(
-    session: Session, request: RightsRequest, *, subject: str, text_: str, kind: str
-) -> str | None:
+def deliver(session: Session, request: RightsRequest, *, subject: str, text_: str) -> str | None:
     """Send through the outbox to the identifier given; the channel used, or None when the
     identifier cannot receive messages (a customer number: staff hand the answer over)."""
     if request.identifier_kind == "email":
@@ -329,7 +327,7 @@ def send_outcome(session: Session, request: RightsRequest, *, now: datetime | No
         subject, body = confirmation_text(request, organisation, manifest, systems)
         kind = "refusal" if request.status == "refused" else "confirmation"
     attachment = keep_response(session, request, subject=subject, text_=body, moment=moment)
-    channel = deliver(session, request, subject=subject, text_=body, kind=kind)
+    channel = deliver(session, request, subject=subject, text_=body)
     data.update(
         {
             "message": kind,

@@ -427,7 +427,7 @@ async def send_download_code(request: Request, org: str, ref: str, session: Sess
             _t(lang, "If you did not ask for it, ignore this message: nothing will happen."),
         ]
     )
-    confirmations.deliver(session, mine, subject=subject, text_=text, kind="download_code")
+    confirmations.deliver(session, mine, subject=subject, text_=text)
     session.commit()
     return _page(request, organisation, manifest, lang, mine, bundle, step="code")
 
