@@ -33,6 +33,7 @@ from jagadata.crypto import get_keyring
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision
 from jagadata.policy.render import policy_stylesheet
+from jagadata.rights import api as rights_api
 from jagadata.rights import download as rights_download
 from jagadata.rights import pages as rights_pages
 from jagadata.web import api, centre
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consent_inbound.router)
     app.include_router(rights_pages.router)
     app.include_router(rights_download.router)
+    app.include_router(rights_api.router)
     install_console(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.health_router)
