@@ -233,3 +233,11 @@ def test_an_edtech_pupil_s_bundle_flags_children_s_data_and_waits_for_staff_to_h
             )
         ).one()
         assert sent.details["delivered"] is False and sent.details["channel"] is None
+
+
+def test_the_bundle_speaks_the_person_s_language(db: Session, fake: Faker) -> None:
+    request = handle(db, fake.email(), language="fr")
+    page = files_of(bundle_of(db, request))["index.html"].decode()
+    assert '<html lang="fr">' in page
+    assert "Historique du traitement" in page and "art. 20(2)(b) UU PDP" in page
+    assert "Vos données chez" in page

@@ -6,17 +6,19 @@ asked for."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from faker import Faker
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from test_bundle_support import STAFF_NOTE, bundle_of, db, fake, handle
+from test_bundle_support import RECEIVED, STAFF, STAFF_NOTE, bundle_of, db, fake, gelato, handle
 
 from jagadata.rights import service
 from jagadata.rights.dossier import build_dossier, render_html, write_dossier
 from jagadata.rights.models import RightsRequest
+from jagadata.rights.states import PauseReason
 
 __all__ = ["db", "fake"]
 
@@ -95,3 +97,34 @@ def test_a_tampered_timeline_shows_as_broken(
     assert dossier["chain"]["intact"] is False and dossier["chain"]["brokenAt"] == 4
     html = render_html(dossier)
     assert "Broken at entry 4" in html
+
+
+def test_pauses_and_their_reasons_are_in_the_dossier(
+    web: TestClient, db: Session, fake: Faker
+) -> None:
+    filed = service.file_request(
+        session=db,
+        organisation=gelato(db),
+        right="rectification",
+        identifier="email",
+        value=fake.email(),
+        received_at=RECEIVED,
+    )
+    request = filed.request
+    service.pause(
+        db, request, actor=STAFF, reason=PauseReason.AWAITING_INFORMATION,
+        now=RECEIVED + timedelta(hours=1),
+    )  # fmt: skip
+    service.resume(db, request, actor=STAFF, now=RECEIVED + timedelta(hours=4))
+    db.commit()
+    dossier = build_dossier(db, request, lang="en")
+    assert dossier["pauses"] == [
+        {
+            "reason": "awaiting_information",
+            "startedAt": (RECEIVED + timedelta(hours=1)).isoformat(),
+            "endedAt": (RECEIVED + timedelta(hours=4)).isoformat(),
+        }
+    ]
+    assert [e["kind"] for e in dossier["timeline"]][-2:] == ["paused", "resumed"]
+    assert dossier["responses"] == [] and dossier["onTime"] is None
+    assert "awaiting_information" in render_html(dossier)
