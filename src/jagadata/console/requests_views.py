@@ -31,7 +31,7 @@ from jagadata.console.audited import audited_view
 from jagadata.console.render import DOMAIN, console_language, render
 from jagadata.db import atomic
 from jagadata.i18n import N_, gettext
-from jagadata.law.articles import art
+from jagadata.law.articles import art, cite_all
 from jagadata.law.facts import RIGHTS, Right
 from jagadata.logs import personal_data_kind
 from jagadata.rights import service, staff
@@ -118,6 +118,12 @@ ON_BEHALF_LABELS: Final = {
     OnBehalf.GUARDIAN: N_("A guardian"),
     OnBehalf.REPRESENTATIVE: N_("A representative with a power of attorney"),
 }
+METHOD_LABELS: Final = {
+    "code": N_("with the code sent to them"),
+    "link": N_("with the link sent to them"),
+    "manual": N_("by hand, by staff"),
+}
+PERSON_LANGUAGES: Final = {"id": "Bahasa Indonesia", "en": "English", "fr": "Français"}
 PROBLEMS: Final = {
     "status": N_("This cannot be done while the request is in this state."),
     "tasks": N_("Tick every task first: {detail}"),
@@ -557,7 +563,13 @@ def _detail(
             "due": local(found.due_at, found.zone, lang) if found.due_at else None,
             "time_left": time_left_text(state, lang),
             "deadline": deadline,
-            "deadline_articles": ", ".join(art(a).cite(lang) for a in deadline.get("articles", [])),
+            "deadline_articles": cite_all(
+                tuple(art(a) for a in deadline.get("articles", [])), lang
+            ),
+            "method": _t(lang, METHOD_LABELS[found.verification_method])
+            if found.verification_method in METHOD_LABELS
+            else found.verification_method,
+            "language": PERSON_LANGUAGES.get(found.language, found.language),
             "pauses": [
                 {
                     "reason": _t(lang, PAUSE_LABELS[PauseReason(p.reason)])
