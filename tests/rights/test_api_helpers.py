@@ -20,7 +20,6 @@ from jagadata.audit.service import Actor, PersonalDataRefused
 from jagadata.db import atomic
 from jagadata.db.tenancy import scope
 from jagadata.orgs.service import get_organisation
-from jagadata.rights import api as requests_api
 from jagadata.rights.models import RightsRequest
 
 GELATO = "la-gelato-academy"
@@ -37,10 +36,7 @@ class Keys:
 
 
 def with_requests_api(app: FastAPI) -> FastAPI:
-    """The app with the requests API (once web.app includes it, as it is)."""
-    if not any(getattr(route, "path", "") == "/api/v1/requests" for route in app.routes):
-        app.include_router(requests_api.router)
-        app.openapi_schema = None
+    """The app as served: `create_app` includes the requests API."""
     return app
 
 

@@ -315,13 +315,19 @@ def _file(
         external_id=str(body.subject_request_id),
         callback_url=callbacks.encode_callbacks(body.status_callback_urls),
         settings=settings_of(request),
+        issue_code=not ext.identity_verified,
     )
     found = filed.request
     _keep_original(session, found, raw, caller, moment)
     if ext.identity_verified:
-        for waiting in _waiting_codes(session, found):
-            waiting.used_at = moment  # issued on filing, never sent: the app vouched instead
-        service._verified(session, found, caller.actor, "api", moment, None)
+        service.verify_manually(
+            session,
+            found,
+            actor=caller.actor,
+            reason="identity verified by the organisation's app",
+            method="api",
+            now=moment,
+        )
         return found
     code, link = filed.code, filed.link_token
     if code is not None and received < moment - FRESH_CODE_AFTER:

@@ -148,8 +148,12 @@ def file_request(
     external_id: str | None = None,
     callback_url: str | None = None,
     settings: Settings | None = None,
+    issue_code: bool = True,
 ) -> Filed:
-    """Record a request the moment it is received (Art. 14); the clock starts now."""
+    """Record a request the moment it is received (Art. 14); the clock starts now.
+
+    A one-time code is issued for an identifier that can receive one, unless `issue_code` is
+    false (the caller verifies the person another way, or issues a fresh code itself)."""
     number, manifest = manifest_in_force(session, organisation)
     try:
         right = Right(right)
@@ -243,8 +247,8 @@ def file_request(
     )
     _audit(session, request, who, "rights.request.received")
     code = link = None
-    if chosen.verifiable and kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
-        code, link = issue_code(session, request, now=received)
+    if issue_code and can_receive_code(request):
+        code, link = _issue_code(session, request, now=received)
     return Filed(request, code, link, key)
 
 
@@ -301,6 +305,11 @@ def _code_hash(verification_salt: str, code: str) -> str:
     return get_keyring().lookup_hash("rights_code", f"{verification_salt}:{code}")
 
 
+def can_receive_code(request: RightsRequest) -> bool:
+    """The identifier the person gave is an email address or a phone number (WhatsApp)."""
+    return request.identifier_kind in (IdentityKind.EMAIL.value, IdentityKind.PHONE.value)
+
+
 def issue_code(
     session: Session, request: RightsRequest, *, now: datetime | None = None
 ) -> tuple[str, str]:
@@ -338,6 +347,9 @@ def issue_code(
         at=moment,
     )
     return code, link
+
+
+_issue_code = issue_code  # `file_request` has a parameter of the same name
 
 
 class CodeRefused(ValueError):
@@ -412,12 +424,14 @@ def verify_manually(
     *,
     actor: Actor,
     reason: str,
+    method: str = "manual",
     now: datetime | None = None,
 ) -> RightsRequest:
-    """Staff vouch for the person's identity (seen in person, known number); the reason stays."""
+    """Staff (or the organisation's app, `method="api"`) vouch for the person's identity —
+    seen in person, a known number, signed in to the app; the reason stays on the timeline."""
     if not reason.strip():
         raise RequestProblem("reason", "say how the person's identity was checked")
-    _verified(session, request, actor, "manual", _now(now), reason.strip())
+    _verified(session, request, actor, method, _now(now), reason.strip())
     return request
 
 
