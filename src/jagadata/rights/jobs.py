@@ -6,7 +6,11 @@ from __future__ import annotations
 import logging
 
 from jagadata.jobs import JobContext, crontab, periodic
-from jagadata.rights import callbacks  # noqa: F401 - a worker sends status callbacks too
+from jagadata.rights import (
+    callbacks,  # noqa: F401 - a worker sends status callbacks too
+    confirmations,  # noqa: F401 - and the person's confirmations
+)
+from jagadata.rights.download import expire_bundles
 from jagadata.rights.reminders import sweep
 
 logger = logging.getLogger(__name__)
@@ -33,3 +37,13 @@ def sweep_requests(context: JobContext) -> None:
         )
     if report.failed:
         raise SweepIncomplete(f"{report.failed} requests could not be handled this time")
+
+
+@periodic("rights.bundles_expire", crontab(minute="*/15"))
+def erase_expired_bundles(context: JobContext) -> None:
+    """Erase the copies of access bundles whose download link has expired (their hash stays)."""
+    with context.sessions() as session:
+        erased = expire_bundles(session)
+        session.commit()
+    if erased:
+        logger.info("erased %d expired download copies", erased)
