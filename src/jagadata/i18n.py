@@ -58,6 +58,30 @@ def translations(lang: str, domain: str = "messages") -> _gettext.NullTranslatio
     return _gettext.GNUTranslations(buffer)
 
 
+class Layered(_gettext.NullTranslations):
+    """Several catalogues as one, the first that translates a message winning: a feature's own
+    domain over the shared one of the pages it sits in (`web` for the centre, `console`)."""
+
+    def __init__(self, *layers: _gettext.NullTranslations) -> None:
+        super().__init__()
+        self.layers = layers
+
+    def gettext(self, message: str) -> str:
+        for layer in self.layers:
+            translated = layer.gettext(message)
+            if translated != message:
+                return translated
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        untranslated = singular if n == 1 else plural
+        for layer in self.layers:
+            translated = layer.ngettext(singular, plural, n)
+            if translated != untranslated:
+                return translated
+        return untranslated
+
+
 def gettext(lang: str, message: str, domain: str = "messages") -> str:
     return translations(normalise_language(lang), domain).gettext(message)
 

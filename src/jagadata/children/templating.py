@@ -3,7 +3,6 @@ then the centre's own (base, header, footer), translated from `children` then `w
 
 from __future__ import annotations
 
-import gettext as _gettext
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -13,32 +12,13 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse
 
-from jagadata.i18n import LANGUAGES, translations
+from jagadata.i18n import LANGUAGES, Layered, translations
 from jagadata.web.csrf import csrf_field, csrf_token
 from jagadata.web.templating import ENDONYMS
 from jagadata.web.templating import TEMPLATES_DIR as WEB_TEMPLATES
 
 TEMPLATES_DIR: Final = Path(__file__).parent / "templates"
 PRIVATE: Final = {"cache-control": "private, no-store", "x-robots-tag": "noindex, nofollow"}
-
-
-class _Layered(_gettext.NullTranslations):
-    """This domain's catalogue, falling back to the centre's (`web`) for its shared templates."""
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.own = translations(lang, "children")
-        self.shared = translations(lang, "web")
-
-    def gettext(self, message: str) -> str:
-        found = self.own.gettext(message)
-        return found if found != message else self.shared.gettext(message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        found = self.own.ngettext(singular, plural, n)
-        if found not in (singular, plural):
-            return found
-        return self.shared.ngettext(singular, plural, n)
 
 
 @lru_cache(maxsize=len(LANGUAGES))
@@ -50,7 +30,9 @@ def environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(_Layered(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        Layered(translations(lang, "children"), translations(lang, "web")), newstyle=True
+    )
     env.globals["endonyms"] = ENDONYMS
     env.globals["csrf_field"] = csrf_field
     env.globals["csrf_token"] = csrf_token

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Final
 
@@ -24,7 +23,7 @@ from jagadata.accounts.deps import Member, SignedIn
 from jagadata.accounts.roles import ROLE_LABELS, Role
 from jagadata.accounts.templating import NO_STORE, local_time
 from jagadata.console import nav
-from jagadata.i18n import LANGUAGES, gettext, translations
+from jagadata.i18n import LANGUAGES, Layered, gettext, translations
 from jagadata.web.csrf import csrf_field, csrf_token
 from jagadata.web.templating import (
     ENDONYMS,
@@ -61,29 +60,6 @@ def number(value: int | float, lang: str) -> str:
     return format_decimal(value, locale=lang)
 
 
-class _Layered(NullTranslations):
-    """A feature's catalogue first, then the console's (for the shell around its pages)."""
-
-    def __init__(self, *layers: NullTranslations) -> None:
-        super().__init__()
-        self.layers = layers
-
-    def gettext(self, message: str) -> str:
-        for layer in self.layers:
-            translated = layer.gettext(message)
-            if translated != message:
-                return translated
-        return message
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        untranslated = singular if n == 1 else plural
-        for layer in self.layers:
-            translated = layer.ngettext(singular, plural, n)
-            if translated != untranslated:
-                return translated
-        return untranslated
-
-
 @lru_cache(maxsize=4 * len(LANGUAGES))
 def environment(lang: str, domain: str = DOMAIN) -> Environment:
     """One environment per language (and catalogue), so concurrent requests never share a
@@ -98,7 +74,7 @@ def environment(lang: str, domain: str = DOMAIN) -> Environment:
     )
     catalogue = translations(lang, DOMAIN)
     if domain != DOMAIN:
-        catalogue = _Layered(translations(lang, domain), catalogue)
+        catalogue = Layered(translations(lang, domain), catalogue)
     env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = lambda moment: local_time(moment, lang)
     env.filters["long_date"] = lambda value: _long_date(value, lang)

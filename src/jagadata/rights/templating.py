@@ -3,7 +3,6 @@ centre's own (base, header, footer), translated from `rights`, then `web`."""
 
 from __future__ import annotations
 
-import gettext as _gettext
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -16,7 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse
 
-from jagadata.i18n import LANGUAGES, gettext, translations
+from jagadata.i18n import LANGUAGES, Layered, gettext, translations
 from jagadata.rights.clock import zone_label
 from jagadata.web.csrf import csrf_field, csrf_token
 from jagadata.web.templating import ENDONYMS
@@ -28,25 +27,6 @@ PRIVATE: Final = {"cache-control": "private, no-store", "x-robots-tag": "noindex
 
 def _t(lang: str, message: str) -> str:
     return gettext(lang, message, "rights")
-
-
-class _Layered(_gettext.NullTranslations):
-    """The `rights` catalogue, then the centre's (`web`) for the shared header and footer."""
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.own = translations(lang, "rights")
-        self.shared = translations(lang, "web")
-
-    def gettext(self, message: str) -> str:
-        found = self.own.gettext(message)
-        return found if found != message else self.shared.gettext(message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        found = self.own.ngettext(singular, plural, n)
-        if found not in (singular, plural):
-            return found
-        return self.shared.ngettext(singular, plural, n)
 
 
 def local_time(moment: datetime | None, lang: str, zone: str) -> str:
@@ -67,7 +47,9 @@ def environment(lang: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(_Layered(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        Layered(translations(lang, "rights"), translations(lang, "web")), newstyle=True
+    )
     env.globals["endonyms"] = ENDONYMS
     env.globals["csrf_field"] = csrf_field
     env.globals["csrf_token"] = csrf_token
