@@ -17,45 +17,24 @@ for folder in ("accounts", "notify", "rights"):
 
 from accounts_fixtures import clock, faker_id, sessions_of  # noqa: E402
 from accounts_helpers import Clock  # noqa: E402
-from notify_servers import RecordingSmtpServer  # noqa: E402
+from mail_fixtures import (  # noqa: E402
+    delivering_queue,
+    mail_settings,
+    smtp_server,
+    whatsapp_cloud,
+)
 
-from jagadata.config import Settings, get_settings  # noqa: E402
-from jagadata.jobs import JobQueue, install_queue, make_queue  # noqa: E402
+from jagadata.jobs import JobQueue  # noqa: E402
 
-__all__ = ["clock", "faker_id", "sessions_of"]
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[RecordingSmtpServer]:
-    server = RecordingSmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_settings(
-    monkeypatch: pytest.MonkeyPatch, database_url: str, smtp_server: RecordingSmtpServer
-) -> Settings:
-    """This process's settings send email through the local SMTP server."""
-    for name, value in {
-        "DATABASE_URL": database_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_server.port),
-        "SMTP_SECURITY": "none",
-        "MAIL_FROM": "jagadata <noreply@jagadata.test>",
-    }.items():
-        monkeypatch.setenv(f"JAGADATA_{name}", value)
-    get_settings.cache_clear()
-    return get_settings()
-
-
-@pytest.fixture
-def delivering_queue(mail_settings: Settings) -> Iterator[JobQueue]:
-    queue = make_queue(mail_settings, immediate=True)
-    previous = install_queue(queue)
-    yield queue
-    install_queue(previous)
-    queue.close()
+__all__ = [
+    "clock",
+    "delivering_queue",
+    "faker_id",
+    "mail_settings",
+    "sessions_of",
+    "smtp_server",
+    "whatsapp_cloud",
+]
 
 
 @pytest.fixture
