@@ -51,6 +51,9 @@ def test_the_form_is_in_indonesian_with_each_right_and_its_deadline(web: TestCli
     assert page.headers["cache-control"].startswith("private")
     english = web.get(NEW, params={"lang": "en"})
     assert "Make a request about your personal data" in english.text
+    # where to complain and how compensation is claimed, from the manifest (Art. 12)
+    assert "Komdigi" in page.text and "https://www.komdigi.go.id" in page.text
+    assert "Pasal 12 UU PDP" in page.text and "Pengadilan Negeri Sleman" in page.text
 
 
 def test_file_verify_and_see_the_72_hour_deadline(

@@ -164,6 +164,20 @@ def _identifier_rows(manifest: Manifest, lang: str) -> list[dict[str, str]]:
     ]
 
 
+def _redress(manifest: Manifest, lang: str) -> dict[str, Any]:
+    """Where to complain and how compensation is claimed (Art. 12), from the manifest."""
+    organisation = manifest.organisation
+    law = manifest.governing_law
+    authority = law.complaint_authority
+    return {
+        "contact": organisation.dpo.email if organisation.dpo else organisation.email,
+        "authority": authority.name.get(lang) if authority else None,
+        "authority_url": authority.url if authority else None,
+        "court": law.court.get(lang) if law.court else None,
+        "amicable_first": law.amicable_first,
+    }
+
+
 @router.get("/o/{org}/requests/new")
 def new_request(request: Request, org: str, session: SessionDep) -> Response:
     organisation, _number, manifest = _loaded(session, org)
@@ -175,6 +189,7 @@ def new_request(request: Request, org: str, session: SessionDep) -> Response:
         lang=lang,
         context={
             **_context(request, organisation, manifest, lang),
+            "redress": _redress(manifest, lang),
             "rights": _rights(manifest, lang),
             "identifiers": _identifier_rows(manifest, lang),
             "form": {"right": chosen} if chosen else {},
@@ -262,6 +277,7 @@ async def file_request(request: Request, org: str, session: SessionDep) -> Respo
             status_code=422,
             context={
                 **_context(request, organisation, manifest, lang),
+                "redress": _redress(manifest, lang),
                 "rights": _rights(manifest, lang),
                 "identifiers": _identifier_rows(manifest, lang),
                 "form": values,
