@@ -234,8 +234,3 @@ def _refuse_change(_mapper: Mapper[Any], _connection: object, _target: object) -
 def _refuse_bulk_change(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete) and state.bind_mapper is inspect(ConsentEvent):
         raise AppendOnly("consent events are append-only: record a new event instead")
-
-
-# The opt-in tables live in their own module; importing it here registers them with the
-# metadata wherever the ledger's tables are known (migrations, `load_all_models`).
-from jagadata.consent import optin_models as optin_models  # noqa: E402
