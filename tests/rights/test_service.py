@@ -373,3 +373,6 @@ def test_a_clock_from_verification_without_a_reason_is_refused_in_the_manifest()
     with pytest.raises(ManifestInvalid) as error:
         load_manifest_text(text_, file="x.yaml")
     assert "clock_start_reason" in str(error.value)
+    with pytest.raises(ManifestInvalid) as indonesian:
+        load_manifest_text(text_, file="x.yaml", lang="id")
+    assert "Pasal 30 ayat (1)" in str(indonesian.value)

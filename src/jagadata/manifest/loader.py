@@ -314,7 +314,7 @@ def _describe(error: Any, value: Any, path: Path, lang: str) -> tuple[str, str |
         )
     if kind == "value_error":
         reason = str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
-        return reason, None, None
+        return _t(lang, reason), None, None  # a validator's msgid, in the reader's language
     if kind in {"list_type", "dict_type", "model_type", "model_attributes_type"}:
         wanted = {
             "list_type": _t(lang, "a list (items starting with '- ')"),

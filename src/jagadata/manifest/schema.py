@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from jagadata.i18n import N_
 from jagadata.law.facts import DpiaTrigger, LegalBasis, Right, SpecificType, TransferBasis
 from jagadata.manifest.types import (
     CookieDuration,
@@ -475,6 +476,12 @@ class Identifier(Strict):
 TimeZone = Literal["WIB", "WITA", "WIT"]
 
 
+CLOCK_START_NEEDS_REASON: Final = N_(
+    "clock_start: verification needs clock_start_reason, because UU PDP counts from receipt "
+    "of the request (Art. 30(1), 32(2), 40(2), 41(1))"
+)
+
+
 class ClockStart(StrEnum):
     """When a request's clock starts. The law counts from receipt (Art. 30(1), 32(2), 40(2),
     41(1)); counting from verification is the organisation's own choice, with its reason."""
@@ -534,10 +541,7 @@ class Rights(Strict):
             self.clock_start is ClockStart.VERIFICATION
             and not (self.clock_start_reason or "").strip()
         ):
-            raise ValueError(
-                "clock_start: verification needs clock_start_reason, because UU PDP counts "
-                "from receipt of the request (Art. 30(1), 32(2), 40(2), 41(1))"
-            )
+            raise ValueError(CLOCK_START_NEEDS_REASON)
         return self
 
 
