@@ -355,7 +355,7 @@ def verify_chain(
 ) -> VerifyResult:
     """Recompute every hash of the chain in order; report the first broken link."""
     with closing(iter_entries(session=session, organisation_id=organisation_id)) as rows:
-        walk = _walk(rows, progress)
+        walk = walk_chain(rows, progress)
     link = walk.broken
     if link is None:
         head = session.execute(
@@ -374,16 +374,24 @@ def verify_chain(
 
 
 @dataclass
-class _Walk:
+class ChainWalk:
+    """How far a walk along a hash chain got: entries checked, the last good link, the break."""
+
     checked: int = 0
     last: int = 0
     last_hash: str = GENESIS_HASH
     broken: BrokenLink | None = None
 
 
-def _walk(rows: Iterator[Row[Any]], progress: Callable[[int], None] | None) -> _Walk:
-    """Follow the chain from its first entry until it ends or a link is broken."""
-    walk = _Walk()
+def walk_chain(
+    rows: Iterator[Row[Any]],
+    progress: Callable[[int], None] | None,
+    digest: Callable[[Mapping[str, Any]], str] = entry_hash,
+) -> ChainWalk:
+    """Follow a chain (rows with `sequence`, `prev_hash`, `hash` and what `digest` hashes) from
+    its first link until it ends or a link is broken. The audit trail and the consent ledger
+    both walk their chains with it."""
+    walk = ChainWalk()
     for row in rows:
         walk.checked += 1
         expected = walk.last + 1
@@ -393,7 +401,7 @@ def _walk(rows: Iterator[Row[Any]], progress: Callable[[int], None] | None) -> _
             walk.broken = BrokenLink(
                 expected, Problem.PREV_HASH_MISMATCH, walk.last_hash, row.prev_hash
             )
-        elif (actual := entry_hash(row._asdict())) != row.hash:
+        elif (actual := digest(row._asdict())) != row.hash:
             walk.broken = BrokenLink(expected, Problem.HASH_MISMATCH, actual, row.hash)
         if walk.broken is not None:
             break

@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
@@ -23,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from jagadata.audit.models import GENESIS_HASH
-from jagadata.audit.service import PROGRESS_STEP, BrokenLink, Problem, VerifyResult
+from jagadata.audit.service import BrokenLink, Problem, VerifyResult, walk_chain
 from jagadata.consent.models import ConsentChain, ConsentEvent
 from jagadata.db.engine import wait_for_write_lock
 from jagadata.db.tenancy import acting_for, ensure_reachable
@@ -168,7 +167,7 @@ def verify_ledger(
 ) -> VerifyResult:
     """Recompute every hash of the organisation's ledger in order; report the first broken link."""
     with closing(iter_events(session=session, organisation_id=organisation_id)) as rows:
-        walk = _walk(rows, progress)
+        walk = walk_chain(rows, progress, event_hash)
     link = walk.broken
     if link is None:
         head = session.execute(
@@ -188,35 +187,3 @@ def verify_ledger(
             link.problem.value,
         )
     return VerifyResult(organisation_id, walk.checked, link)
-
-
-@dataclass
-class _Walk:
-    checked: int = 0
-    last: int = 0
-    last_hash: str = GENESIS_HASH
-    broken: BrokenLink | None = None
-
-
-def _walk(rows: Iterator[Row[Any]], progress: Callable[[int], None] | None) -> _Walk:
-    """Follow the chain from its first event until it ends or a link is broken."""
-    walk = _Walk()
-    for row in rows:
-        walk.checked += 1
-        expected = walk.last + 1
-        if row.sequence != expected:
-            walk.broken = BrokenLink(expected, Problem.GAP, str(expected), str(row.sequence))
-        elif row.prev_hash != walk.last_hash:
-            walk.broken = BrokenLink(
-                expected, Problem.PREV_HASH_MISMATCH, walk.last_hash, row.prev_hash
-            )
-        elif (actual := event_hash(row._asdict())) != row.hash:
-            walk.broken = BrokenLink(expected, Problem.HASH_MISMATCH, actual, row.hash)
-        if walk.broken is not None:
-            break
-        walk.last, walk.last_hash = expected, row.hash
-        if progress is not None and walk.checked % PROGRESS_STEP == 0:
-            progress(PROGRESS_STEP)
-    if progress is not None and walk.checked % PROGRESS_STEP:
-        progress(walk.checked % PROGRESS_STEP)
-    return walk
