@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,14 @@ from sqlalchemy.orm import Session
 from jagadata.audit.export import ExportFormat, export_entries
 from jagadata.audit.service import Actor, record, verify_chain
 from jagadata.db import atomic
-from jagadata.logs import HANDLER_NAME, Pii, RedactingFilter, configure_logging, redact
+from jagadata.logs import (
+    HANDLER_NAME,
+    Pii,
+    RedactingFilter,
+    configure_logging,
+    redact,
+    redact_links,
+)
 from jagadata.manifest.loader import load_manifest_text
 from jagadata.orgs import service
 
@@ -109,6 +117,21 @@ def test_the_filter_redacts_messages_arguments_and_tracebacks(restored_logging: 
     assert email not in output and phone not in output
     assert "retry ‹phone:" in output and "at 3" in output
     assert "ValueError: bad address ‹email:" in output
+
+
+def test_the_secrets_of_links_people_receive_never_reach_a_log(restored_logging: None) -> None:
+    key, token = secrets.token_urlsafe(18), secrets.token_urlsafe(24)
+    stream = io.StringIO()
+    configure_logging(logging.DEBUG, stream=stream)
+    access = logging.getLogger("uvicorn.access")
+    access.info('"GET /o/x/requests/R-7KQ3MX2P?k=%s&lang=id HTTP/1.1" 200', key)
+    access.info('"GET /o/x/requests/link/%s HTTP/1.1" 200', token)
+    access.info('"POST /o/x/confirm/%s HTTP/1.1" 303', token)
+    output = stream.getvalue()
+    assert key not in output and token not in output
+    assert "R-7KQ3MX2P?k=‹secret›&lang=id" in output  # the reference stays readable
+    assert "/requests/link/‹secret›" in output and "/confirm/‹secret›" in output
+    assert redact_links("/o/x/requests/new?lang=id") == "/o/x/requests/new?lang=id"
 
 
 def test_configuring_twice_keeps_one_handler_and_guards_the_others(

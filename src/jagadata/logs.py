@@ -98,6 +98,20 @@ def redact(text: str) -> str:
     return text
 
 
+LINK_SECRETS: Final = re.compile(
+    r"(?P<keep>[?&](?:k|key|token)=|/(?:link|confirm|unsubscribe|receipts|r|welcome|guardian)/)"
+    r"(?P<secret>[A-Za-z0-9_\-]{12,})"
+)
+"""The secret part of the links jagadata sends people (a request's status key, a confirmation,
+withdrawal, receipt, guardian or sign-in token): whoever holds one may use it, so no log line
+keeps it — an access log of `GET /o/x/requests/R-…?k=…` included."""
+
+
+def redact_links(text: str) -> str:
+    """`text` with the secrets of jagadata's links replaced by ‹secret›."""
+    return LINK_SECRETS.sub(lambda found: f"{found['keep']}‹secret›", text)
+
+
 def _token_of(kind: str) -> Callable[[re.Match[str]], str]:
     def token(found: re.Match[str]) -> str:
         return pii_token(kind, found.group(0))
@@ -114,7 +128,7 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError):
             message = f"{record.msg!s} {record.args!s}"
-        record.msg = redact(message)
+        record.msg = redact_links(redact(message))
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -129,7 +143,7 @@ class RedactingFormatter(logging.Formatter):
     """The last safety net: the whole formatted line is redacted (extra fields included)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return redact_links(redact(super().format(record)))
 
 
 def redact_handler(handler: logging.Handler) -> logging.Handler:
