@@ -31,12 +31,12 @@ from jagadata.law.facts import RIGHTS, Right
 from jagadata.manifest.schema import IdentifierKind, Manifest
 from jagadata.orgs.models import Organisation
 from jagadata.rights import service
-from jagadata.rights.clock import zone_of
 from jagadata.rights.messages import send_code
 from jagadata.rights.plan import identifiers, offered_rights, plan_request
 from jagadata.rights.service import CodeRefused, RequestProblem
 from jagadata.rights.states import OnBehalf, RequestChannel, RequestStatus
 from jagadata.rights.templating import local_time, render
+from jagadata.rights.workflow import is_open
 from jagadata.web.deps import SessionDep, organisation_or_404
 from jagadata.web.templating import choose_language
 
@@ -83,13 +83,12 @@ def _field_message(lang: str, field: str) -> str:
     return gettext(lang, message, "rights")
 
 
-def _context(
-    request: Request, organisation: Organisation, manifest: Manifest, lang: str
-) -> dict[str, Any]:
+def _context(organisation: Organisation, manifest: Manifest) -> dict[str, Any]:
+    """What every request page's shell (the centre's header and footer) needs."""
     return {
         "organisation": organisation,
         "centre_url": f"/o/{organisation.slug}/",
-        "languages": [code for code in manifest.languages],
+        "languages": list(manifest.languages),
         "contact": None,
     }
 
@@ -188,7 +187,7 @@ def new_request(request: Request, org: str, session: SessionDep) -> Response:
         "rights/new.html",
         lang=lang,
         context={
-            **_context(request, organisation, manifest, lang),
+            **_context(organisation, manifest),
             "redress": _redress(manifest, lang),
             "rights": _rights(manifest, lang),
             "identifiers": _identifier_rows(manifest, lang),
@@ -267,7 +266,7 @@ async def file_request(request: Request, org: str, session: SessionDep) -> Respo
                 "rights/limited.html",
                 lang=lang,
                 status_code=429,
-                context=_context(request, organisation, manifest, lang),
+                context=_context(organisation, manifest),
             )
     if errors or filed is None:
         return render(
@@ -276,7 +275,7 @@ async def file_request(request: Request, org: str, session: SessionDep) -> Respo
             lang=lang,
             status_code=422,
             context={
-                **_context(request, organisation, manifest, lang),
+                **_context(organisation, manifest),
                 "redress": _redress(manifest, lang),
                 "rights": _rights(manifest, lang),
                 "identifiers": _identifier_rows(manifest, lang),
@@ -332,7 +331,7 @@ def _verify_page(
         lang=lang,
         status_code=status_code,
         context={
-            **_context(request, organisation, manifest, lang),
+            **_context(organisation, manifest),
             "item": mine,
             "key": request.query_params.get("k", ""),
             "error": error,
@@ -416,7 +415,7 @@ def verify_by_link(request: Request, org: str, token: str, session: SessionDep) 
         lang=lang,
         status_code=200 if verified else 404,
         context={
-            **_context(request, organisation, manifest, lang),
+            **_context(organisation, manifest),
             "item": verified,
         },
     )
@@ -436,22 +435,14 @@ def status(request: Request, org: str, ref: str, session: SessionDep) -> Respons
     mine = _mine(request, session, organisation, ref)
     clock = service.clock_of(mine)
     remaining = None
-    if clock is not None and mine.status in {
-        s.value
-        for s in (
-            RequestStatus.RECEIVED,
-            RequestStatus.VERIFIED,
-            RequestStatus.IN_PROGRESS,
-            RequestStatus.AWAITING_APPROVAL,
-        )
-    }:
+    if clock is not None and is_open(RequestStatus(mine.status)):
         remaining = clock.remaining(now_of(request), service.pauses_of(session, mine))
     return render(
         request,
         "rights/status.html",
         lang=lang,
         context={
-            **_context(request, organisation, manifest, lang),
+            **_context(organisation, manifest),
             "item": mine,
             "key": request.query_params.get("k", ""),
             "right_label": gettext(lang, RIGHTS[Right(mine.right)].label),
@@ -459,7 +450,6 @@ def status(request: Request, org: str, ref: str, session: SessionDep) -> Respons
             "received": local_time(mine.received_at, lang, mine.zone),
             "due": local_time(mine.due_at, lang, mine.zone),
             "hours_left": int(remaining.total_seconds() // 3600) if remaining is not None else None,
-            "zone": zone_of(mine.zone),
         },
     )
 
