@@ -27,6 +27,7 @@ OWN_DIRS = {
     "banner": ["banner", "cli/banner.py"],
     "children": ["children"],
     "rights": ["rights", "cli/request.py"],
+    "datastores": ["datastores", "cli/datastore.py"],
 }
 
 

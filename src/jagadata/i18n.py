@@ -31,6 +31,7 @@ DOMAINS: Final = (
     "banner",
     "children",
     "rights",
+    "datastores",
 )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from jagadata.i18n import N_
 from jagadata.law.facts import DpiaTrigger, LegalBasis, Right, SpecificType, TransferBasis
+from jagadata.manifest.mapping import Datastore
 from jagadata.manifest.types import (
     CookieDuration,
     CountryCode,
@@ -581,6 +582,20 @@ class System(Strict):
     instructions: dict[Right, Text] = Field(
         default_factory=dict, description="Steps staff follow for a right in this system."
     )
+    datastore: Datastore | None = Field(
+        default=None,
+        description="For a database: how jagadata reaches it and where personal data is in it "
+        "(see docs/datastores.md).",
+    )
+
+    @model_validator(mode="after")
+    def _datastore_is_a_database(self) -> System:
+        if self.datastore is not None and self.kind is not SystemKind.DATABASE:
+            raise ValueError(DATASTORE_NEEDS_DATABASE)
+        return self
+
+
+DATASTORE_NEEDS_DATABASE: Final = N_("a 'datastore' mapping belongs to a system of kind 'database'")
 
 
 # --- the manifest -------------------------------------------------------------------------
