@@ -16,6 +16,7 @@ from jagadata.cli import (
     banner,
     check,
     consent,
+    datastore,
     db,
     init_cmd,
     keys,
@@ -48,6 +49,7 @@ app.add_typer(consent.app, name="consent")
 app.add_typer(banner.app, name="banner")
 app.add_typer(user.app, name="user")
 app.add_typer(request.app, name="request")
+app.add_typer(datastore.app, name="datastore")
 app.command("check")(check.check_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
