@@ -1,0 +1,297 @@
+"""Discovery on a school's database, on SQLite, PostgreSQL and MariaDB: the NIK, phone, email and
+guardian columns found with their evidence, no false alarm on scores, foreign keys and a
+reference by convention drafted, a self-reference that is not followed, and a YAML draft that
+loads as a datastore mapping once its connection is filled in and never holds a sampled value."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import date
+
+import pytest
+import yaml
+from faker import Faker
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    create_engine,
+    insert,
+)
+
+from jagadata.datastores.detect import PROVINCES, Kind
+from jagadata.datastores.discover import Discovery, TableDraft, discover
+from jagadata.datastores.errors import ConnectionFailed
+from jagadata.manifest.mapping import Datastore, Follow, IdentityKind, Mask, RowRule, Stored
+
+PUPILS = 40
+
+
+def make_nik(rng: random.Random, fake: Faker) -> str:
+    """A NIK that is valid by structure: province, regency, district, birth date, serial."""
+    born: date = fake.date_of_birth(minimum_age=6, maximum_age=18)
+    day = born.day + (40 if rng.random() < 0.5 else 0)
+    province = rng.choice(sorted(PROVINCES))
+    return (
+        f"{province:02d}{rng.randint(1, 30):02d}{rng.randint(1, 40):02d}"
+        f"{day:02d}{born.month:02d}{born.year % 100:02d}{rng.randint(1, 9999):04d}"
+    )
+
+
+def school_schema() -> MetaData:
+    """Classes, pupils (NIK, a self-reference), guardians, scores and activity logs whose pupil
+    column has no foreign key."""
+    metadata = MetaData()
+    Table(
+        "classes",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("label", String(20), nullable=False),
+        Column("year", Integer, nullable=False),
+    )
+    Table(
+        "pupils",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("nis", String(12), nullable=False, unique=True),
+        Column("nik", String(16), nullable=False),
+        Column("full_name", String(120), nullable=False),
+        Column("email", String(120)),
+        Column("class_id", Integer, ForeignKey("classes.id"), nullable=False),
+        Column("referred_by", Integer, ForeignKey("pupils.id", ondelete="SET NULL")),
+    )
+    Table(
+        "guardians",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("pupil_id", Integer, ForeignKey("pupils.id", ondelete="CASCADE"), nullable=False),
+        Column("nama", String(120), nullable=False),
+        Column("no_hp", String(30), nullable=False),
+        Column("relation", String(10), nullable=False),
+    )
+    Table(
+        "scores",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("pupil_id", Integer, ForeignKey("pupils.id"), nullable=False),
+        Column("subject", String(40), nullable=False),
+        Column("score", Numeric(5, 2), nullable=False),
+        Column("grade", String(6), nullable=False),
+        Column("points", BigInteger, nullable=False),
+        Column("taken_on", Date, nullable=False),
+    )
+    Table(
+        "activity_logs",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("pupil_id", Integer, nullable=False),
+        Column("action", String(40), nullable=False),
+    )
+    return metadata
+
+
+def build_school(url: str, seed: int = 6) -> MetaData:
+    """The school's database at `url`, filled with Faker id_ID people and valid NIKs."""
+    fake, rng = Faker("id_ID"), random.Random(seed)
+    fake.seed_instance(seed)
+    metadata = school_schema()
+    t = metadata.tables
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    subjects = ["Matematika", "Bahasa Indonesia", "IPA", "IPS", "Seni Budaya"]
+    with engine.begin() as connection:
+        connection.execute(
+            insert(t["classes"]),
+            [{"id": i, "label": f"Kelas {i + 6}A", "year": 2025} for i in range(1, 4)],
+        )
+        connection.execute(
+            insert(t["pupils"]),
+            [
+                {
+                    "id": i,
+                    "nis": f"{2025}{i:04d}",
+                    "nik": make_nik(rng, fake),
+                    "full_name": fake.name(),
+                    "email": fake.email() if i % 4 else None,
+                    "class_id": 1 + i % 3,
+                    "referred_by": i - 1 if i % 5 == 0 else None,
+                }
+                for i in range(1, PUPILS + 1)
+            ],
+        )
+        connection.execute(
+            insert(t["guardians"]),
+            [
+                {
+                    "id": i,
+                    "pupil_id": i,
+                    "nama": fake.name(),
+                    "no_hp": fake.numerify(rng.choice(["0812########", "0857########"])),
+                    "relation": rng.choice(["ayah", "ibu", "wali"]),
+                }
+                for i in range(1, PUPILS + 1)
+            ],
+        )
+        connection.execute(
+            insert(t["scores"]),
+            [
+                {
+                    "id": i,
+                    "pupil_id": 1 + i % PUPILS,
+                    "subject": rng.choice(subjects),
+                    "score": round(rng.uniform(40, 100), 2),
+                    "grade": rng.choice(["A", "A-", "B+", "B", "C", "87.50", "100"]),
+                    "points": rng.randint(10**11, 10**12),
+                    "taken_on": fake.date_between(date(2025, 1, 1), date(2025, 6, 30)),
+                }
+                for i in range(1, 4 * PUPILS + 1)
+            ],
+        )
+        connection.execute(
+            insert(t["activity_logs"]),
+            [
+                {"id": i, "pupil_id": 1 + i % PUPILS, "action": rng.choice(["login", "logout"])}
+                for i in range(1, 2 * PUPILS + 1)
+            ],
+        )
+    engine.dispose()
+    return metadata
+
+
+def sampled_text(url: str, tables: Iterable[str]) -> list[str]:
+    """Every personal value in the school: none of them may appear in what discovery writes."""
+    engine = create_engine(url)
+    metadata = school_schema()
+    values = []
+    with engine.connect() as connection:
+        for name, columns in (
+            ("pupils", ("nik", "full_name", "email")),
+            ("guardians", ("nama", "no_hp")),
+        ):
+            if name not in tables:
+                continue
+            rows = connection.execute(metadata.tables[name].select()).mappings()
+            values += [str(row[c]) for row in rows for c in columns if row[c]]
+    engine.dispose()
+    return values
+
+
+def draft(discovery: Discovery, name: str) -> TableDraft:
+    return next(t for t in discovery.tables if t.name == name)
+
+
+def test_discovery_finds_the_school_s_personal_data_and_nothing_on_scores(target_url: str) -> None:
+    build_school(target_url)
+    seen: list[tuple[int, int]] = []
+    discovery = discover(
+        target_url, sample=100, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen and seen[-1][0] == seen[-1][1]
+
+    pupils = draft(discovery, "pupils")
+    assert pupils.key == ("id",) and pupils.key_source == "primary"
+    identities = {i.column: i for i in pupils.identities}
+    assert identities["nik"].kind is IdentityKind.NIK
+    assert identities["email"].kind is IdentityKind.EMAIL
+    assert identities["email"].stored is Stored.LOWER
+    assert identities["nis"].kind is IdentityKind.REFERENCE
+    columns = {c.name: c for c in pupils.columns}
+    assert columns["nik"].evidence is not None and columns["nik"].evidence.kind is Kind.NIK
+    assert columns["nik"].evidence.matched == columns["nik"].evidence.sampled == PUPILS
+    assert (columns["nik"].category, columns["nik"].mask) == ("nik", Mask.PSEUDONYM)
+    assert (columns["email"].category, columns["email"].mask) == ("contact", Mask.EMAIL)
+    assert (columns["full_name"].category, columns["full_name"].mask) == (
+        "identity",
+        Mask.PSEUDONYM,
+    )
+
+    guardians = draft(discovery, "guardians")
+    phone = next(i for i in guardians.identities if i.column == "no_hp")
+    assert (phone.kind, phone.stored) == (IdentityKind.PHONE, Stored.NATIONAL)
+    assert {c.name: c.mask for c in guardians.columns} == {
+        "no_hp": Mask.PHONE,
+        "nama": Mask.PSEUDONYM,
+    }
+
+    scores = draft(discovery, "scores")
+    assert scores.columns == [] and scores.identities == []
+    assert draft(discovery, "activity_logs").columns == []
+    assert "classes" in discovery.unmapped
+    assert ("pupils.class_id", "classes") in discovery.unlinked
+
+
+def test_foreign_keys_convention_and_self_references_become_references(target_url: str) -> None:
+    build_school(target_url)
+    discovery = discover(target_url, sample=50)
+    guardians = draft(discovery, "guardians").references
+    assert [(g.reference.columns, g.reference.table, g.reference.on_delete) for g in guardians] == [
+        (["pupil_id"], "pupils", RowRule.CASCADE)
+    ]
+    assert guardians[0].reference.declared
+    scores = draft(discovery, "scores").references
+    assert [(g.reference.table, g.reference.on_delete) for g in scores] == [
+        ("pupils", RowRule.RESTRICT)
+    ]
+    own = [g.reference for g in draft(discovery, "pupils").references]
+    assert [(r.columns, r.table, r.follow, r.on_delete) for r in own] == [
+        (["referred_by"], "pupils", Follow.NONE, RowRule.SET_NULL)
+    ]
+    logs = draft(discovery, "activity_logs").references
+    assert len(logs) == 1
+    convention = logs[0]
+    assert convention.reference.columns == ["pupil_id"] and convention.reference.table == "pupils"
+    assert not convention.reference.declared and convention.reference.follow is Follow.CHILD
+    assert convention.matched == convention.sampled == PUPILS
+    assert convention.confidence == 0.95
+
+
+@pytest.mark.parametrize("lang", ["id", "en", "fr"])
+def test_the_draft_loads_as_a_mapping_and_holds_no_sampled_value(lang: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    build_school(url)
+    text = discover(url).to_yaml(lang)
+    for value in sampled_text(url, ["pupils", "guardians"]):
+        assert value not in text
+    block = yaml.safe_load(text)["datastore"]
+    block["connection"] = {"env": "SCHOOL_DB_URL"}
+    datastore = Datastore.model_validate(block)
+    assert [t.name for t in datastore.tables] == ["activity_logs", "guardians", "pupils", "scores"]
+    pupils = datastore.table("pupils")
+    assert pupils is not None and pupils.column("nik") is not None
+    logs = datastore.table("activity_logs")
+    assert logs is not None and logs.references[0].declared is False
+    assert "# nik:" in text and "0.9" in text
+
+
+def test_the_english_draft_explains_its_evidence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    build_school(url)
+    text = discover(url, sample=20).to_yaml("en")
+    assert (
+        "# nik: 20/20 sampled values are valid NIKs (province, birth date) — confidence 0.99"
+        in text
+    )
+    assert "# foreign key, ON DELETE cascade" in text
+    assert "# no foreign key, named after pupils: 20/20 sampled values exist in its key" in text
+    assert "# pupils.class_id points at classes, set aside" in text
+    assert (
+        "  # Tables set aside (no personal data found, no reference to a mapped table): classes"
+        in text
+    )
+
+
+def test_an_unreadable_url_or_a_missing_sqlite_file_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConnectionFailed) as error:
+        discover("not a url")
+    assert error.value.render("en").startswith("The database URL cannot be read.")
+    with pytest.raises(ConnectionFailed) as error:
+        discover(f"sqlite:///{tmp_path / 'none.sqlite3'}")
+    assert "There is no SQLite database at" in error.value.render("en")
+    assert not (tmp_path / "none.sqlite3").exists()
