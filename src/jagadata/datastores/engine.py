@@ -7,7 +7,8 @@ goes or stays (a legal hold, `erase: mask`, or a foreign key from a row that sta
 cuts the links other people's rows hold to rows that go, masks the rows that stay, deletes the
 rest children first, and commits — or changes nothing at all.
 
-    plan = compile_plan(datastore, Operation.ACCESS, [Person.of(email="budi@example.id")], system="shop")
+    people = [Person.of(email="budi@example.id")]
+    plan = compile_plan(datastore, Operation.ACCESS, people, system="shop")
     with connect(url) as conn:
         for rows in access(conn, plan):
             ...
@@ -16,7 +17,7 @@ rest children first, and commits — or changes nothing at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Protocol
@@ -60,7 +61,9 @@ class Connector(Protocol):
     def find(
         self, table: TableMap, conditions: Sequence[Condition], *, chunk: int
     ) -> Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]: ...
-    def update_rows(self, table: TableMap, keys: Sequence[Key], values: Mapping[str, Any]) -> int: ...
+    def update_rows(
+        self, table: TableMap, keys: Sequence[Key], values: Mapping[str, Any]
+    ) -> int: ...
     def update_each(
         self, table: TableMap, changes: Sequence[tuple[Key, Mapping[str, Any]]]
     ) -> int: ...
@@ -314,18 +317,18 @@ def _decide(conn: Connector, plan: Plan, found: Mapping[str, _Found]) -> _Decisi
         if not going:
             continue
         own = found.get(link.table)
-        holder = plan.table(link.table)
+        linking = plan.table(link.table)
         for columns, rows in conn.find(
-            holder, [_condition(link.columns, list(going))], chunk=plan.datastore.batch_size
+            linking, [_condition(link.columns, list(going))], chunk=plan.datastore.batch_size
         ):
             at = [columns.index(c) for c in link.columns]
-            key_at = [columns.index(k) for k in holder.key]
+            key_at = [columns.index(k) for k in linking.key]
             for row in rows:
                 if own is not None and tuple(row[i] for i in key_at) in own.rows:
                     continue
-                key = going.get(tuple(row[i] for i in at))
-                if key is not None:
-                    decision.keep[link.target].add(key)
+                pointed_at = going.get(tuple(row[i] for i in at))
+                if pointed_at is not None:
+                    decision.keep[link.target].add(pointed_at)
                     decision.why.setdefault(
                         link.target, (KEPT_FOR_REFERENCE, {"tables": link.table})
                     )
@@ -369,9 +372,7 @@ def _restriction_value(shape: ColumnShape) -> Any:
     return True
 
 
-def _mark_restricted(
-    conn: Connector, plan: Plan, table: TableMap, keys: Sequence[Key]
-) -> int:
+def _mark_restricted(conn: Connector, plan: Plan, table: TableMap, keys: Sequence[Key]) -> int:
     restriction = table.restriction
     if restriction is None or not keys:
         return 0
@@ -397,7 +398,9 @@ def _mask_rows(
     key: bytes,
 ) -> int:
     shapes = conn.shapes(table)
-    constants = {c.name: constant_for(c, shapes[c.name]) for c in columns if is_constant(c, shapes[c.name])}
+    constants = {
+        c.name: constant_for(c, shapes[c.name]) for c in columns if is_constant(c, shapes[c.name])
+    }
     varying = [c for c in columns if c.name not in constants]
     batch = 1000
     ordered = sorted(keys, key=repr)
@@ -461,8 +464,8 @@ def erase(conn: Connector, plan: Plan, *, key: bytes) -> Report:
             entry = report.table(name)
             entry.add(Outcome.MASKED, _mask_rows(conn, table, found[name], kept, masks[name], key))
             entry.add(Outcome.RESTRICTED, _mark_restricted(conn, plan, table, kept))
-            message, values = decision.why[name]
-            entry.reason = message.format(**values) if values else message
+            message, details = decision.why[name]
+            entry.reason = message.format(**details) if details else message
             if table.hold is not None:
                 entry.reason = table.hold.reason.get("id")
                 entry.legal_source = table.hold.legal_source
@@ -539,6 +542,3 @@ def run(
         if plan.operation is Operation.RESTRICT:
             return restrict(conn, plan)
     raise ValueError(plan.operation)
-
-
-

@@ -5,7 +5,8 @@ and `+6281234567890`. The engine looks up the forms the column can hold, as boun
 index on the column is still used; only emails stored in any case (`any_case`) need an
 expression, `lower(trim(column))`, which an expression index serves.
 
-    lookup_values(IdentityColumn(column="hp", kind="phone", stored="any_prefix"), ["0812 3456 7890"])
+    column = IdentityColumn(column="hp", kind="phone", stored="any_prefix")
+    lookup_values(column, ["0812 3456 7890"])
     # ['+6281234567890', '6281234567890', '081234567890']
 """
 
@@ -85,5 +86,3 @@ def lookup_for_people(column: IdentityColumn, people: Sequence[Person]) -> list[
 def uses_expression(column: IdentityColumn) -> bool:
     """True when the match needs lower(trim(column)) rather than the bare column."""
     return column.stored is Stored.ANY_CASE
-
-

@@ -123,9 +123,7 @@ class Plan:
         return plan_statements(self, dialect)
 
 
-UNKNOWN_TABLE: Final = N_(
-    "the reference points at table '{table}', which is not in the mapping"
-)
+UNKNOWN_TABLE: Final = N_("the reference points at table '{table}', which is not in the mapping")
 UNKNOWN_TABLE_HINT: Final = N_("add the table to the mapping, or remove the reference")
 WIDTH_MISMATCH: Final = N_(
     "the reference has {given} column(s) but points at {wanted} column(s) of '{table}'"
@@ -162,9 +160,7 @@ def _check_tables(datastore: Datastore, system: str) -> None:
         names = [c.name for c in table.columns]
         for name in names:
             if names.count(name) > 1:
-                raise MappingError(
-                    DUPLICATE_COLUMN, where=f"{system}.{table.name}", column=name
-                )
+                raise MappingError(DUPLICATE_COLUMN, where=f"{system}.{table.name}", column=name)
         for reference in table.references:
             target = datastore.table(reference.table)
             where = f"{system}.{table.name}.{','.join(reference.columns)}"
@@ -231,9 +227,7 @@ def compile_plan(
     levels = _levels(datastore, identity_tables, edges)
     for table in datastore.tables:
         if table.name not in levels:
-            raise MappingError(
-                UNREACHABLE, where=f"{system}.{table.name}", hint=UNREACHABLE_HINT
-            )
+            raise MappingError(UNREACHABLE, where=f"{system}.{table.name}", hint=UNREACHABLE_HINT)
     starts = []
     for table in datastore.tables:
         looked_up = tuple(
@@ -244,9 +238,7 @@ def compile_plan(
             starts.append(Start(table.name, looked_up))
     if not starts and people:
         kinds = ", ".join(
-            sorted(
-                {c.identifier or c.kind.value for t in datastore.tables for c in t.identities}
-            )
+            sorted({c.identifier or c.kind.value for t in datastore.tables for c in t.identities})
         )
         raise MappingError(
             NO_IDENTITY_GIVEN, where=system, hint=NO_IDENTITY_GIVEN_HINT, kinds=kinds

@@ -101,11 +101,13 @@ def select_statement(
     )
 
 
-def _key_match(t: sa.TableClause, key: Sequence[str], keys: Sequence[Key]) -> sa.ColumnElement[bool]:
+def _key_match(
+    t: sa.TableClause, key: Sequence[str], keys: Sequence[Key]
+) -> sa.ColumnElement[bool]:
     return _match(t, Condition(tuple(key), [k[0] for k in keys] if len(key) == 1 else keys))
 
 
-def render(statement: sa.Executable, dialect: str) -> str:
+def render(statement: sa.ClauseElement, dialect: str) -> str:
     compiled = statement.compile(
         dialect=_DIALECTS[dialect](), compile_kwargs={"render_postcompile": True}
     )
@@ -130,7 +132,9 @@ def plan_statements(plan: Any, dialect: str) -> list[str]:
         edges = plan.edges_into(name)
         if edges:
             conditions = [Condition(e.target_columns, [None]) for e in edges]
-            statements.append(render(select_statement(plan.table(name), conditions, schema), dialect))
+            statements.append(
+                render(select_statement(plan.table(name), conditions, schema), dialect)
+            )
     if plan.operation is Operation.ERASE:
         for link in plan.links:
             t = sa_table(plan.table(link.table), link.columns, schema)
@@ -143,7 +147,10 @@ def plan_statements(plan: Any, dialect: str) -> list[str]:
         for name in reversed(plan.tables_in_order):
             table = plan.table(name)
             t = sa_table(table, table.key, schema)
-            statements.append(render(sa.delete(t).where(_key_match(t, table.key, [(None,) * len(table.key)])), dialect))
+            placeholder = [(None,) * len(table.key)]
+            statements.append(
+                render(sa.delete(t).where(_key_match(t, table.key, placeholder)), dialect)
+            )
     return statements
 
 
@@ -198,9 +205,7 @@ class SqlConnector:
         connection = self.connection
         if connection.in_transaction():
             connection.rollback()
-        if self.dialect == "postgresql":
-            connection = connection.execution_options(isolation_level="REPEATABLE READ")
-        elif self.dialect in ("mysql", "mariadb"):
+        if self.dialect in ("postgresql", "mysql", "mariadb"):
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
         if self.dialect == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
@@ -258,13 +263,11 @@ class SqlConnector:
 
     # -- writing -------------------------------------------------------------------------
 
-    def update_rows(
-        self, table: TableMap, keys: Sequence[Key], values: Mapping[str, Any]
-    ) -> int:
+    def update_rows(self, table: TableMap, keys: Sequence[Key], values: Mapping[str, Any]) -> int:
         """The same values into every row of `keys`."""
         t = sa_table(table, [*table.key, *values], self.schema)
         statement = sa.update(t).where(_key_match(t, table.key, keys)).values(dict(values))
-        return self._execute(table, statement).rowcount
+        return int(self._execute(table, statement).rowcount)
 
     def update_each(self, table: TableMap, changes: Sequence[tuple[Key, Mapping[str, Any]]]) -> int:
         """Per-row values (pseudonyms), grouped by the set of columns changed."""
@@ -287,7 +290,9 @@ class SqlConnector:
 
     def delete_rows(self, table: TableMap, keys: Sequence[Key]) -> int:
         t = sa_table(table, table.key, self.schema)
-        return self._execute(table, sa.delete(t).where(_key_match(t, table.key, keys))).rowcount
+        return int(
+            self._execute(table, sa.delete(t).where(_key_match(t, table.key, keys))).rowcount
+        )
 
     def unlink(
         self,
@@ -304,9 +309,11 @@ class SqlConnector:
         if keep:
             condition = sa.and_(condition, sa.not_(_key_match(t, table.key, keep)))
         statement = sa.update(t).where(condition).values({c: None for c in columns})
-        return self._execute(table, statement).rowcount
+        return int(self._execute(table, statement).rowcount)
 
-    def insert_missing(self, name: str, rows: Sequence[Mapping[str, Any]], unique: Sequence[str]) -> int:
+    def insert_missing(
+        self, name: str, rows: Sequence[Mapping[str, Any]], unique: Sequence[str]
+    ) -> int:
         """Insert the rows of a side table that are not there yet (by `unique` columns)."""
         if not rows:
             return 0
@@ -359,8 +366,8 @@ def row_key_text(key: Key) -> str:
 
 def _reason(error: BaseException) -> str:
     original = getattr(error, "orig", None) or error
-    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
-    return text[:300]
+    lines = str(original).strip().splitlines()
+    return (lines[0] if lines else type(original).__name__)[:300]
 
 
 def engine_for(url: str) -> Engine:
