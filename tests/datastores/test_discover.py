@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 import pytest
 import yaml
@@ -25,7 +26,10 @@ from sqlalchemy import (
     create_engine,
     insert,
 )
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
+from jagadata.cli import app
 from jagadata.datastores.detect import PROVINCES, Kind
 from jagadata.datastores.discover import Discovery, TableDraft, discover
 from jagadata.datastores.errors import ConnectionFailed
@@ -253,7 +257,7 @@ def test_foreign_keys_convention_and_self_references_become_references(target_ur
 
 
 @pytest.mark.parametrize("lang", ["id", "en", "fr"])
-def test_the_draft_loads_as_a_mapping_and_holds_no_sampled_value(lang: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_draft_loads_as_a_mapping_and_holds_no_sampled_value(lang: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
     build_school(url)
     text = discover(url).to_yaml(lang)
@@ -270,7 +274,7 @@ def test_the_draft_loads_as_a_mapping_and_holds_no_sampled_value(lang: str, tmp_
     assert "# nik:" in text and "0.9" in text
 
 
-def test_the_english_draft_explains_its_evidence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_english_draft_explains_its_evidence(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
     build_school(url)
     text = discover(url, sample=20).to_yaml("en")
@@ -287,7 +291,7 @@ def test_the_english_draft_explains_its_evidence(tmp_path) -> None:  # type: ign
     )
 
 
-def test_an_unreadable_url_or_a_missing_sqlite_file_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreadable_url_or_a_missing_sqlite_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConnectionFailed) as error:
         discover("not a url")
     assert error.value.render("en").startswith("The database URL cannot be read.")
@@ -295,3 +299,49 @@ def test_an_unreadable_url_or_a_missing_sqlite_file_is_a_clear_error(tmp_path) -
         discover(f"sqlite:///{tmp_path / 'none.sqlite3'}")
     assert "There is no SQLite database at" in error.value.render("en")
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["datastore", *args, "--lang", "en"])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_the_discover_command_writes_the_draft_to_stdout_or_a_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    build_school(url)
+    code, out, _ = run("discover", url, "--sample", "30")
+    assert code == 0
+    assert "# nik: 30/30 sampled values are valid NIKs" in out
+    assert yaml.safe_load(out)["datastore"]["tables"][0]["name"] == "activity_logs"
+    target = tmp_path / "draft.yaml"
+    code, out, err = run("discover", url, "-o", str(target))
+    assert code == 0 and out == "" and f"Draft written: {target}" in err
+    assert yaml.safe_load(target.read_text(encoding="utf-8"))["datastore"]["tables"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "The database URL cannot be read."),
+        (
+            "mysql+pymysql://nobody:s3cret-word@127.0.0.1:1/school",
+            "Cannot reach mysql+pymysql://nobody:***@127.0.0.1:1/school",
+        ),
+    ],
+)
+def test_the_discover_command_explains_a_url_it_cannot_use(url: str, expected: str) -> None:
+    code, out, err = run("discover", url)
+    assert code == 2 and out == ""
+    assert expected in err and "Traceback" not in err and "s3cret-word" not in err
+
+
+def test_a_wrong_user_or_password_is_named_without_the_password(target_url: str) -> None:
+    if target_url.startswith("sqlite"):
+        code, _, err = run("discover", target_url)
+        assert code == 2 and "There is no SQLite database at" in err
+        return
+    url = make_url(target_url).set(username="jagadata_nobody", password="s3cret-word")
+    code, _, err = run("discover", url.render_as_string(hide_password=False))
+    assert code == 2 and "Traceback" not in err
+    assert "jagadata_nobody:***@" in err and "s3cret-word" not in err
+    assert "refused the user name or password" in err

@@ -132,15 +132,16 @@ def connect(url: str) -> Engine:
             pass
     except SQLAlchemyError as error:
         engine.dispose()
-        raise _connection_error(url, error) from None
+        raise connection_error(url, error) from None
     return engine
 
 
-def _connection_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
+def connection_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
     reason = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
     lowered = reason.lower()
     database = database_name(url)
-    if "password" in lowered or "access denied" in lowered or "authentication" in lowered:
+    refused = ("password", "access denied", "authentication", 'role "')
+    if any(word in lowered for word in refused):
         return ConnectionFailed(
             N_("{database} refused the user name or password."),
             hint=N_("Check the user and password in the URL, and that this user may connect."),
@@ -370,7 +371,7 @@ def discover(
             for live in tables:
                 drafts[live.name].references = _references(connection, live, tables, schema, sample)
     except SQLAlchemyError as error:
-        raise _connection_error(url, error) from None
+        raise connection_error(url, error) from None
     finally:
         engine.dispose()
     return _select(database_name(url), schema, sample, list(drafts.values()))
