@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 import tracemalloc
 import uuid
 import zipfile
@@ -49,6 +50,7 @@ from jagadata.manifest.schema import Manifest, System
 MakeManifest = Callable[..., LoadedManifest]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DATASETS = Path(__file__).resolve().parent / "datasets"
 PREFIX = "databases/shop_db/"
 WIB = timezone(timedelta(hours=7))
 MAPPING = {
@@ -325,7 +327,7 @@ def test_values_are_json_safe_and_lossless(tmp_path: Path, manifest: Manifest) -
     ]
     assert base64.b64decode(got["rows"][0]["c6"]) == photo
     assert got["base64_columns"] == ["c6", "c7"]
-    assert csv_rows(tmp_path / path.name, "loyalty_points")[1] == [
+    assert csv_rows(path, "loyalty_points")[1] == [
         "1",
         "2009-03-17",
         "2026-11-24T08:30:15.250000",
@@ -600,3 +602,47 @@ def test_rows_read_from_a_real_database_round_trip(
         assert bool(row["active"]) is expected["active"]
         assert row["note"] == expected["note"]
     assert got["base64_columns"] == ["photo"]
+
+
+# --- the engine's access, exported -----------------------------------------------------------
+
+
+def test_the_shops_access_export_holds_exactly_the_persons_rows(
+    tmp_path: Path, make_manifest: MakeManifest, target_url: str
+) -> None:
+    """The rich customer of the test shop, found by the engine on each database and exported:
+    every table's rows are the ones an oracle written without the engine finds, once each."""
+    if str(DATASETS) not in sys.path:
+        sys.path.insert(0, str(DATASETS))
+    import database_state as state
+    import shop
+
+    from jagadata.datastores.engine import Operation, access, compile_plan, connect
+
+    shop.create(target_url)
+    mapping = shop.mapping()
+    person = shop.generate().people["rich"]
+    expected = shop.person_rows(state.snapshot(target_url, shop.metadata), [person])
+    base = make_manifest().manifest
+    system = System.model_validate(
+        {"id": "shop_db", "name": "Toko", "kind": "database", "datastore": mapping.model_dump()}
+    )
+    manifest = base.model_copy(update={"systems": [system]})
+
+    plan = compile_plan(mapping, Operation.ACCESS, [person], system="shop_db")
+    with connect(target_url) as conn:
+        path, summary = export(tmp_path, access(conn, plan), manifest)
+
+    data = json.loads(read(path, "data.json"))["tables"]
+    assert list(data) == [t.name for t in mapping.tables]
+    for table in mapping.tables:
+        rows = data[table.name]["rows"]
+        keys = [tuple(row[k] for k in table.key) for row in rows]
+        assert sorted(keys, key=repr) == sorted(
+            (tuple(json_safe(v) for v in key) for key in expected[table.name]), key=repr
+        ), table.name
+        assert data[table.name]["row_count"] == len(rows)
+        assert len(csv_rows(path, table.name)) == len(rows) + 1
+    assert {t.table: t.rows for t in summary.tables} == {
+        name: len(keys) for name, keys in expected.items()
+    }
