@@ -17,7 +17,7 @@ rest children first, and commits — or changes nothing at all.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Protocol
@@ -423,7 +423,14 @@ def _mask_rows(
     return len(keys)
 
 
-def erase(conn: Connector, plan: Plan, *, key: bytes) -> Report:
+BeforeCommit = Callable[[Report], None]
+"""Called with the finished report inside the datastore's transaction, just before it commits:
+the caller records the report first, so a crash between the two loses no evidence."""
+
+
+def erase(
+    conn: Connector, plan: Plan, *, key: bytes, before_commit: BeforeCommit | None = None
+) -> Report:
     """Erase the person's rows in one transaction and say, per table, what went and what
     stayed and why. `key` makes pseudonyms (the same person, the same pseudonym)."""
     report = Report(system=plan.system, operation=Operation.ERASE.value)
@@ -476,13 +483,21 @@ def erase(conn: Connector, plan: Plan, *, key: bytes) -> Report:
             for i in range(0, len(keys), plan.datastore.batch_size):
                 deleted += conn.delete_rows(table, keys[i : i + plan.datastore.batch_size])
             report.table(name).add(Outcome.DELETED, deleted)
+        if before_commit is not None:
+            before_commit(report)
     return report
 
 
 # --- rectification and restriction -------------------------------------------------------
 
 
-def rectify(conn: Connector, plan: Plan, *, changes: Mapping[str, Any]) -> Report:
+def rectify(
+    conn: Connector,
+    plan: Plan,
+    *,
+    changes: Mapping[str, Any],
+    before_commit: BeforeCommit | None = None,
+) -> Report:
     """Write the corrected values (`{"table.column": value}`) into the person's rows."""
     targets: list[tuple[TableMap, str, Any]] = []
     for target, value in changes.items():
@@ -507,10 +522,12 @@ def rectify(conn: Connector, plan: Plan, *, changes: Mapping[str, Any]) -> Repor
                 batch = keys[i : i + plan.datastore.batch_size]
                 updated += conn.update_rows(table, batch, {column: value})
             report.table(table.name).add(Outcome.UPDATED, updated)
+        if before_commit is not None:
+            before_commit(report)
     return report
 
 
-def restrict(conn: Connector, plan: Plan) -> Report:
+def restrict(conn: Connector, plan: Plan, *, before_commit: BeforeCommit | None = None) -> Report:
     """Mark the person's rows restricted where the mapping says how (Art. 11)."""
     report = Report(system=plan.system, operation=Operation.RESTRICT.value)
     with conn.writing():
@@ -527,18 +544,24 @@ def restrict(conn: Connector, plan: Plan) -> Report:
                 entry.reason = NOT_RESTRICTABLE
                 continue
             entry.add(Outcome.RESTRICTED, _mark_restricted(conn, plan, table, keys))
+        if before_commit is not None:
+            before_commit(report)
     return report
 
 
-def run(
-    url: str, plan: Plan, *, key: bytes = b"", changes: Mapping[str, Any] | None = None
+def change(
+    conn: Connector,
+    plan: Plan,
+    *,
+    key: bytes = b"",
+    changes: Mapping[str, Any] | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> Report:
-    """Connect to `url` and run a rectification, restriction or erasure plan."""
-    with connect(url, schema=plan.datastore.connection.schema_name) as conn:
-        if plan.operation is Operation.ERASE:
-            return erase(conn, plan, key=key)
-        if plan.operation is Operation.RECTIFY:
-            return rectify(conn, plan, changes=changes or {})
-        if plan.operation is Operation.RESTRICT:
-            return restrict(conn, plan)
-    raise ValueError(plan.operation)
+    """Run a rectification, restriction or erasure plan."""
+    if plan.operation is Operation.ERASE:
+        return erase(conn, plan, key=key, before_commit=before_commit)
+    if plan.operation is Operation.RECTIFY:
+        return rectify(conn, plan, changes=changes or {}, before_commit=before_commit)
+    if plan.operation is Operation.RESTRICT:
+        return restrict(conn, plan, before_commit=before_commit)
+    raise ValueError(f"{plan.operation} reads; use access()")

@@ -33,6 +33,7 @@ from jagadata.crypto import get_keyring
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision
 from jagadata.policy.render import policy_stylesheet
+from jagadata.datastores import automation as datastore_automation  # noqa: F401 - starts engine runs
 from jagadata.rights import api as rights_api
 from jagadata.rights import download as rights_download
 from jagadata.rights import pages as rights_pages
