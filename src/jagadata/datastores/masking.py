@@ -28,12 +28,14 @@ Rules a reader of an erasure report may ask about:
   columns a positive integer from the same hash, at most 2**31-1. The same value under the
   same key gives the same pseudonym in every table, so rows of one person still go together.
 - `email` is `p-<hash>@erased.invalid`: a valid address on the reserved `.invalid` domain
-  that no mail ever reaches, shortened to fit the column (at least 20 characters).
+  that no mail ever reaches, shortened to fit the column (at least 20 characters; the whole
+  hash needs 81, and a short one may repeat in a UNIQUE column of many people).
 - `phone` keeps the number's layout and its `+62`, `62` or `0` prefix and writes 0 for every
   other digit. No Indonesian number has a 0 right after its prefix (the 0 is the trunk
   prefix itself), so the result can never be dialled. Only a `62` without `+` on a number of
   11 digits or fewer is not kept: there it would read as a local number of the 0620-0629
-  areas, so it becomes `00` as well.
+  areas, so it becomes `00` as well. Numbers of one layout all mask alike, so a UNIQUE phone
+  column needs mask `pseudonym` (or `null`) instead.
 - `year` turns a date into 1 January of its year (ISO text 'YYYY-MM-DD…' into 'YYYY-01-01');
   an integer column already holds a year and is kept.
 - A text pseudonym, email or phone already masked is left as it is: erasing twice changes
