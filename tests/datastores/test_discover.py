@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 from faker import Faker
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -31,7 +33,7 @@ from typer.testing import CliRunner
 
 from jagadata.cli import app
 from jagadata.datastores.detect import PROVINCES, Kind
-from jagadata.datastores.discover import Discovery, TableDraft, discover
+from jagadata.datastores.discover import Discovery, TableDraft, discover, embedded, plain
 from jagadata.datastores.errors import ConnectionFailed
 from jagadata.manifest.mapping import Datastore, Follow, IdentityKind, Mask, RowRule, Stored
 
@@ -271,7 +273,7 @@ def test_the_draft_loads_as_a_mapping_and_holds_no_sampled_value(lang: str, tmp_
     assert pupils is not None and pupils.column("nik") is not None
     logs = datastore.table("activity_logs")
     assert logs is not None and logs.references[0].declared is False
-    assert "# nik:" in text and "0.9" in text
+    assert "# nik" in text and "0.99" in text
 
 
 def test_the_english_draft_explains_its_evidence(tmp_path: Path) -> None:
@@ -345,3 +347,64 @@ def test_a_wrong_user_or_password_is_named_without_the_password(target_url: str)
     assert code == 2 and "Traceback" not in err
     assert "jagadata_nobody:***@" in err and "s3cret-word" not in err
     assert "refused the user name or password" in err
+
+
+def test_free_text_with_personal_data_in_it_is_drafted_as_free_text(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'school.sqlite3'}"
+    build_school(url)
+    fake = Faker("id_ID")
+    fake.seed_instance(11)
+    metadata = MetaData()
+    chats = Table(
+        "chats",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("id_pupil", Integer, nullable=False),
+        Column("isi", String(500), nullable=False),
+    )
+    bodies = [fake.sentence(nb_words=9) for _ in range(30)]
+    for index in (3, 17):
+        bodies[index] = f"Mohon hubungi saya di {fake.numerify('0813########')} setelah jam sekolah"
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(chats),
+            [{"id": i, "id_pupil": i, "isi": b} for i, b in enumerate(bodies, start=1)],
+        )
+    engine.dispose()
+    discovery = discover(url)
+    chat = draft(discovery, "chats")
+    assert [(c.name, c.category, c.mask, c.free_text) for c in chat.columns] == [
+        ("isi", "communications", Mask.NULL, True)
+    ]
+    assert (chat.columns[0].embedded, chat.columns[0].sampled) == (2, 30)
+    assert [(r.reference.columns, r.reference.declared) for r in chat.references] == [
+        (["id_pupil"], False)
+    ]
+    assert "free text: 2/30 sampled values contain an email, phone number or NIK" in (
+        discovery.to_yaml("en")
+    )
+
+
+def test_an_empty_database_drafts_nothing_and_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    create_engine(url).connect().close()
+    discovery = discover(url)
+    assert discovery.tables == () and discovery.unmapped == ()
+    assert "# No table with personal data was found." in discovery.to_yaml("en")
+
+
+@given(st.from_regex(r"[A-Za-z_][A-Za-z0-9_$]{0,62}", fullmatch=True))
+def test_every_sql_name_reads_back_from_the_draft_as_written(name: str) -> None:
+    assert yaml.safe_load(f"{{name: {plain(name)}, key: [{plain(name)}]}}") == {
+        "name": name,
+        "key": [name],
+    }
+
+
+@given(st.sampled_from(sorted(PROVINCES)), st.text(alphabet="abc .,", max_size=20))
+def test_a_nik_inside_a_sentence_is_found(province: int, words: str) -> None:
+    nik = f"{province:02d}0101{12:02d}{5:02d}{90:02d}0001"
+    assert embedded(f"{words} NIK saya {nik}. {words}", (Kind.NIK,)) is Kind.NIK
+    assert embedded(f"{words} nilai 87.5 dan 90 {words}", (Kind.NIK, Kind.PHONE)) is None

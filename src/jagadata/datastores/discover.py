@@ -393,9 +393,10 @@ def _classify(draft: TableDraft, col: LiveColumn, values: list[str]) -> None:
     if PERSON_NUMBER.match(col.name.lower()):
         draft.identities.append(IdentityGuess(col.name, IdentityKind.REFERENCE, Stored.EXACT, None))
         return
-    if isinstance(col.type, String) and (is_free_text(values) or MESSAGE_LIKE.search(col.name)):
+    message_like = bool(MESSAGE_LIKE.search(col.name.lower()))
+    if isinstance(col.type, String) and (message_like or is_free_text(values)):
         found = sum(embedded(v, (Kind.EMAIL, Kind.PHONE, Kind.NIK)) is not None for v in values)
-        if found or MESSAGE_LIKE.search(col.name.lower()):
+        if found or message_like:
             draft.columns.append(
                 PersonalColumn(
                     col.name, FREE_TEXT_CATEGORY, Mask.NULL, None, True, found, len(values)
@@ -645,6 +646,8 @@ def _render(discovery: Discovery, lang: str) -> Iterator[str]:
     )
     yield f"  connection: {connection}  # {hint}"
     yield "  tables:"
+    if not discovery.tables:
+        yield "  # " + _t(lang, N_("No table with personal data was found."))
     for draft in discovery.tables:
         yield from _render_table(draft, lang)
     for where, target in discovery.unlinked:
