@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final, Protocol
 
-from jagadata.datastores.errors import MappingError
+from jagadata.datastores.errors import MappingError, MaskImpossible
 from jagadata.datastores.identity import uses_expression
 from jagadata.datastores.masking import (
     ColumnShape,
@@ -258,8 +258,16 @@ def _check_masks(conn: Connector, plan: Plan, where: str, table: TableMap) -> li
             raise MappingError(
                 MASKED_KEY, where=f"{where}.{column.name}", hint=MASKED_KEY_HINT, column=column.name
             )
-        validate_mask(column, shapes[column.name])
+        try:
+            validate_mask(column, shapes[column.name])
+        except MaskImpossible as error:
+            raise _placed(error, f"{where}.{column.name}") from None
     return columns
+
+
+def _placed(error: MaskImpossible, where: str) -> MaskImpossible:
+    """The same refusal, naming the column it is about."""
+    return MaskImpossible(error.message, where=where, hint=error.hint, **error.values)
 
 
 @dataclass(slots=True)
@@ -414,7 +422,10 @@ def _mask_rows(
             values = {}
             for column in varying:
                 old = entry.value(row, column.name)
-                new = masked_value(column, shapes[column.name], old, key=key)
+                try:
+                    new = masked_value(column, shapes[column.name], old, key=key)
+                except MaskImpossible as error:
+                    raise _placed(error, f"{table.name}.{column.name}") from None
                 if new != old:
                     values[column.name] = new
             if values:
