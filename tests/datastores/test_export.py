@@ -10,6 +10,7 @@ import io
 import json
 import re
 import sys
+import tempfile
 import tracemalloc
 import uuid
 import zipfile
@@ -476,6 +477,41 @@ def test_a_prefix_must_stay_inside_the_zip(manifest: Manifest) -> None:
 def test_an_unknown_system_is_refused(manifest: Manifest) -> None:
     with zipfile.ZipFile(io.BytesIO(), "w") as archive, pytest.raises(ValueError, match="nope"):
         write_export([], archive, prefix=PREFIX, manifest=manifest, system_id="nope", lang="id")
+
+
+def test_a_failed_read_leaves_no_half_export_and_no_spool_open(
+    tmp_path: Path, manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing is written before every batch has arrived; the spools (on disk past their
+    in-memory size) are closed, and so erased, whatever happens."""
+    created: list[tempfile.SpooledTemporaryFile[bytes]] = []
+
+    class Recorded(tempfile.SpooledTemporaryFile):  # type: ignore[type-arg]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            created.append(self)
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", Recorded)
+    customer_table, order_table = table_of(manifest, "customers"), table_of(manifest, "orders")
+
+    def batches() -> Iterator[Rows]:
+        yield Rows(order_table, ORDER_COLUMNS, [(1, 1, Decimal("1.00"), "", None)])
+        for start in range(0, 20_000, 1000):
+            rows = [
+                (n, f"Nama {n}", f"n{n}@contoh.id", f"0812{n:08d}", None)
+                for n in range(start, start + 1000)
+            ]
+            yield Rows(customer_table, CUSTOMER_COLUMNS, rows)
+        raise ConnectionError("the database went away")
+
+    with zipfile.ZipFile(tmp_path / "failed.zip", "w") as archive:
+        with pytest.raises(ConnectionError):
+            write_export(
+                batches(), archive, prefix=PREFIX, manifest=manifest, system_id="shop_db", lang="id"
+            )
+        assert archive.namelist() == []
+    assert len(created) == 3
+    assert all(spool.closed for spool in created)
 
 
 # --- memory ----------------------------------------------------------------------------------

@@ -217,8 +217,8 @@ def _spool_all(batches: Iterable[Rows], tables: list[TableMap], stack: ExitStack
 
     def spool_of(table: TableMap) -> _Spool:
         if table.name not in spools:
-            spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b")  # noqa: SIM115 - closed by the stack
-            file = stack.enter_context(spooled)
+            spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+b")  # noqa: SIM115
+            file = stack.enter_context(spooled)  # closed, and so erased, when the export ends
             spools[table.name] = _Spool(table, file)
         return spools[table.name]
 
