@@ -57,9 +57,11 @@ def _t(lang: str, message: str) -> str:
 
 @contextmanager
 def _sampling(lang: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr while columns are sampled; stdout stays for the result."""
+    """A progress bar on stderr while columns are sampled (on a terminal only); stdout stays
+    for the result."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    shown = err_console.is_terminal
+    with Progress(*columns, console=err_console, transient=True, disable=not shown) as bar:
         task = bar.add_task(_t(lang, "Sampling columns"), total=None)
 
         def advance(done: int, total: int) -> None:
