@@ -408,3 +408,12 @@ def test_a_nik_inside_a_sentence_is_found(province: int, words: str) -> None:
     nik = f"{province:02d}0101{12:02d}{5:02d}{90:02d}0001"
     assert embedded(f"{words} NIK saya {nik}. {words}", (Kind.NIK,)) is Kind.NIK
     assert embedded(f"{words} nilai 87.5 dan 90 {words}", (Kind.NIK, Kind.PHONE)) is None
+
+
+def test_a_file_that_is_not_a_database_cannot_be_read(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(b"catatan rapat, bukan basis data\n" * 200)
+    code, out, err = run("discover", f"sqlite:///{path}")
+    assert code == 2 and out == ""
+    assert f"Reading sqlite:///{path} failed: file is not a database." in err
+    assert "may read every table" in err and "Traceback" not in err

@@ -164,6 +164,18 @@ def connection_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
     )
 
 
+def reading_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
+    """Connected, but a table or column could not be read: rights, or a file that is not a
+    database."""
+    reason = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
+    return ConnectionFailed(
+        N_("Reading {database} failed: {reason}."),
+        hint=N_("Check that this user may read every table of the schema (SELECT)."),
+        database=database_name(url),
+        reason=reason.rstrip(".") or type(error).__name__,
+    )
+
+
 # --- the live schema ----------------------------------------------------------------------
 
 
@@ -371,7 +383,7 @@ def discover(
             for live in tables:
                 drafts[live.name].references = _references(connection, live, tables, schema, sample)
     except SQLAlchemyError as error:
-        raise connection_error(url, error) from None
+        raise reading_error(url, error) from None
     finally:
         engine.dispose()
     return _select(database_name(url), schema, sample, list(drafts.values()))

@@ -24,12 +24,12 @@ from jagadata.datastores.discover import (
     LiveTable,
     Progress,
     connect,
-    connection_error,
     database_name,
     embedded,
     evidence,
     is_free_text,
     read_tables,
+    reading_error,
     samples,
 )
 from jagadata.i18n import N_, gettext
@@ -188,7 +188,7 @@ def scan(
                     found = Evidence(best.kind, best.matched, best.sampled, best, col.name)
                     undeclared.setdefault(live.name, []).append(found)
     except SQLAlchemyError as error:
-        raise connection_error(url, error) from None
+        raise reading_error(url, error) from None
     finally:
         engine.dispose()
     findings += _undeclared(datastore, undeclared)
