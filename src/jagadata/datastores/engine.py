@@ -228,13 +228,23 @@ def _collect(conn: Connector, plan: Plan) -> dict[str, _Found]:
 # --- erasure -----------------------------------------------------------------------------
 
 
+def _locked(table: TableMap) -> set[str]:
+    """Columns a mask cannot change: the key, and declared foreign keys."""
+    locked = set(table.key)
+    for reference in table.references:
+        if reference.declared:
+            locked.update(reference.columns)
+    return locked
+
+
 def _masked_columns(table: TableMap) -> list[ColumnMap]:
     """The columns erasure masks in a row that stays: the mapped ones, and identity columns
-    listed only as identities (with the mask their kind calls for)."""
+    listed only as identities (with the mask their kind calls for) unless they are the key."""
     columns = [c for c in table.columns if changes_value(c)]
     listed = {c.name for c in table.columns}
+    locked = _locked(table)
     for identity in table.identities:
-        if identity.column not in listed:
+        if identity.column not in listed and identity.column not in locked:
             columns.append(
                 ColumnMap(
                     name=identity.column,
@@ -247,10 +257,7 @@ def _masked_columns(table: TableMap) -> list[ColumnMap]:
 
 
 def _check_masks(conn: Connector, plan: Plan, where: str, table: TableMap) -> list[ColumnMap]:
-    locked = set(table.key)
-    for reference in table.references:
-        if reference.declared:
-            locked.update(reference.columns)
+    locked = _locked(table)
     columns = _masked_columns(table)
     shapes = conn.shapes(table)
     for column in columns:
