@@ -38,6 +38,8 @@ SYSTEM = "school_db"
 PEOPLE = ("rich", "plain", "guardian")
 DATA = school.generate()
 MAPPING = school.mapping()
+SCORES = MAPPING.table("assessment_scores")
+assert SCORES is not None
 
 
 @pytest.fixture
@@ -122,6 +124,51 @@ def test_erasure_leaves_exactly_the_expected_state_and_a_rerun_changes_nothing(
     assert _snapshot(school_url) == after
 
 
+def _scores_kept() -> Datastore:
+    """The mapping with assessment scores kept (masked) on erasure, as a school keeping
+    report cards would map them."""
+    assert SCORES is not None
+    raw = SCORES.model_dump(mode="json", exclude_defaults=True)
+    return _variant({**raw, "erase": "mask"})
+
+
+@pytest.mark.parametrize("who", ["rich", "guardian", "all"])
+def test_kept_scores_keep_their_enrolment_and_pupil_masked_and_listed_as_restricted(
+    school_url: str, who: str
+) -> None:
+    """Scores that stay are listed in the side table; the enrolments they point at and the
+    pupil those point at stay too (foreign keys), masked, the pupil marked restricted."""
+    people = list(DATA.people.values()) if who == "all" else [DATA.people[who]]
+    mapping = _scores_kept()
+    before = _snapshot(school_url)
+    expected = school.expected_erasure(before, people, scores_kept=True)
+
+    report = _erase(school_url, people, mapping)
+
+    after = _snapshot(school_url)
+    assert state.erasure_problems(before, after, mapping, school.metadata, expected) == []
+    assert state.reported_counts(mapping, report) == state.expected_counts(mapping, expected)
+
+
+def test_erasing_again_by_a_student_number_that_stays_changes_nothing(school_url: str) -> None:
+    """With pupils kept on erasure (erase: mask), the NIS, their key, stays: a second erasure
+    naming it finds the pupil again and must leave the masked values as they are."""
+    pupils = MAPPING.table("pupils")
+    assert pupils is not None
+    mapping = _variant({**pupils.model_dump(mode="json", exclude_defaults=True), "erase": "mask"})
+    person = Person.of(nis=DATA.rows["pupils"][school.RICH]["nis"])
+    before = _snapshot(school_url)
+    expected = school.expected_erasure(before, [person], pupils_kept=True)
+    assert expected.masked["pupils"]
+
+    _erase(school_url, [person], mapping)
+    after = _snapshot(school_url)
+    _erase(school_url, [person], mapping)
+
+    assert state.erasure_problems(before, after, mapping, school.metadata, expected) == []
+    assert _snapshot(school_url) == after
+
+
 def test_erasing_the_rich_pupil_keeps_the_guardian_their_sibling_still_has(
     school_url: str,
 ) -> None:
@@ -138,12 +185,17 @@ def test_erasing_the_rich_pupil_keeps_the_guardian_their_sibling_still_has(
     assert rich not in {r["pupil_nis"] for r in after["activity_logs"].values()}
 
 
-def test_erasing_many_people_in_one_plan_equals_the_oracle_for_all(school_url: str) -> None:
+@pytest.mark.parametrize("batch_size", [1000, 2])
+def test_erasing_many_people_in_one_plan_equals_the_oracle_for_all(
+    school_url: str, batch_size: int
+) -> None:
+    """Also when the keys go in batches smaller than the rows found."""
     people = [DATA.people[who] for who in PEOPLE]
+    mapping = MAPPING.model_copy(update={"batch_size": batch_size})
     before = _snapshot(school_url)
     expected = school.expected_erasure(before, people)
 
-    report = _erase(school_url, people)
+    report = _erase(school_url, people, mapping)
 
     problems = state.erasure_problems(
         before, _snapshot(school_url), MAPPING, school.metadata, expected
@@ -152,17 +204,19 @@ def test_erasing_many_people_in_one_plan_equals_the_oracle_for_all(school_url: s
     assert state.reported_counts(MAPPING, report) == state.expected_counts(MAPPING, expected)
 
 
+@pytest.mark.parametrize("batch_size", [1000, 2])
 def test_access_for_many_people_in_one_plan_is_the_union_of_single_plans(
-    school_url: str,
+    school_url: str, batch_size: int
 ) -> None:
     people = [DATA.people[who] for who in PEOPLE]
+    mapping = MAPPING.model_copy(update={"batch_size": batch_size})
     union: dict[str, set[Any]] = {}
     for person in people:
         for table, rows in accessed(school_url, MAPPING, [person], SYSTEM)[0].items():
             union.setdefault(table, set()).update(rows)
     before = _snapshot(school_url)
 
-    got, count = accessed(school_url, MAPPING, people, SYSTEM)
+    got, count = accessed(school_url, mapping, people, SYSTEM)
 
     assert got == union == state.rows_of(before, school.person_rows(before, people))
     assert count == sum(map(len, got.values()))
@@ -205,9 +259,9 @@ def test_restriction_marks_the_persons_rows_and_only_theirs(school_url: str, who
 
     wanted = {"pupils": {k: {"restricted": True} for k in found["pupils"]}}
     assert changes_problems(before, after, wanted, skip=["processing_restrictions"]) == []
-    side = list(after["processing_restrictions"].values())
-    assert all(r["restricted_at"] is not None for r in side)
-    assert sorted((r["table_name"], state.side_key(r["row_key"], ["id"])) for r in side) == sorted(
+    side = after["processing_restrictions"]
+    assert all(r["restricted_at"] is not None for r in side.values())
+    assert state.side_entries(side, [SCORES]) == sorted(
         ("assessment_scores", (str(k[0]),)) for k in found["assessment_scores"]
     )
     assert report.table("pupils").counts.get(Outcome.RESTRICTED, 0) == len(found["pupils"])

@@ -109,6 +109,38 @@ def test_access_by_email_alone_does_not_find_messages_tied_to_the_phone(shop_url
     assert got == expected
 
 
+def test_access_finds_the_same_rows_however_the_identities_are_typed(shop_url: str) -> None:
+    """The phone as +62…, 62… or 0…, with spaces or dashes or none; the email in any case
+    with spaces around. An address that only ends like theirs, or a number one digit
+    longer, is someone else."""
+    rich = next(r for r in DATA.rows["customers"] if r["id"] == shop.RICH)
+    national = state.national_phone(rich["phone"])
+    email = state.plain_email(rich["email"])
+    expected, _ = accessed(shop_url, MAPPING, [DATA.people["rich"]], SYSTEM)
+    typings = [
+        Person.of(phone=national, email=f"  {email.upper()}"),
+        Person.of(phone="+62" + national[1:], email=email.title()),
+        Person.of(phone=f"62 {national[1:4]}-{national[4:]}", email=email),
+    ]
+    for person in typings:
+        assert accessed(shop_url, MAPPING, [person], SYSTEM)[0] == expected
+    assert len(expected["whatsapp_messages"]) == 3
+    assert len(expected["customers"]) == 1
+
+
+def test_a_person_nobody_matches_is_found_nowhere_and_erasing_them_changes_nothing(
+    shop_url: str,
+) -> None:
+    nobody = Person.of(email="tidak.ada@example.net", phone="0899 0000 1111")
+    before = _snapshot(shop_url)
+
+    assert accessed(shop_url, MAPPING, [nobody], SYSTEM) == ({}, 0)
+    report = _erase(shop_url, [nobody])
+
+    assert _snapshot(shop_url) == before
+    assert all(entry.found == 0 and not entry.counts for entry in report.tables)
+
+
 @pytest.mark.parametrize("who", PEOPLE)
 def test_erasure_leaves_exactly_the_expected_state_and_a_rerun_changes_nothing(
     shop_url: str, who: str
@@ -173,27 +205,36 @@ def test_erasing_the_referrer_unlinks_the_people_they_referred(shop_url: str) ->
     assert report.table("customers").counts.get(Outcome.UNLINKED) == len(shop.REFERRED_BY_REFERRER)
 
 
-def test_erasing_many_people_in_one_plan_equals_the_oracle_for_all(shop_url: str) -> None:
+@pytest.mark.parametrize("batch_size", [1000, 2])
+def test_erasing_many_people_in_one_plan_equals_the_oracle_for_all(
+    shop_url: str, batch_size: int
+) -> None:
+    """Also when the keys go in batches smaller than the rows found."""
     people = [DATA.people[who] for who in PEOPLE]
+    mapping = MAPPING.model_copy(update={"batch_size": batch_size})
     before = _snapshot(shop_url)
     expected = shop.expected_erasure(before, people)
 
-    report = _erase(shop_url, people)
+    report = _erase(shop_url, people, mapping)
 
     problems = state.erasure_problems(before, _snapshot(shop_url), MAPPING, shop.metadata, expected)
     assert problems == []
     assert state.reported_counts(MAPPING, report) == state.expected_counts(MAPPING, expected)
 
 
-def test_access_for_many_people_in_one_plan_is_the_union_of_single_plans(shop_url: str) -> None:
+@pytest.mark.parametrize("batch_size", [1000, 2])
+def test_access_for_many_people_in_one_plan_is_the_union_of_single_plans(
+    shop_url: str, batch_size: int
+) -> None:
     people = [DATA.people[who] for who in PEOPLE]
+    mapping = MAPPING.model_copy(update={"batch_size": batch_size})
     union: dict[str, set[Any]] = {}
     for person in people:
         for table, rows in accessed(shop_url, MAPPING, [person], SYSTEM)[0].items():
             union.setdefault(table, set()).update(rows)
     before = _snapshot(shop_url)
 
-    got, count = accessed(shop_url, MAPPING, people, SYSTEM)
+    got, count = accessed(shop_url, mapping, people, SYSTEM)
 
     assert got == union == state.rows_of(before, shop.person_rows(before, people))
     assert count == sum(map(len, got.values()))
@@ -273,8 +314,13 @@ def test_a_table_no_identity_reaches_is_refused_before_anything_runs(shop_url: s
             "key": ["code"],
             "references": [{"columns": ["member_id"], "table": "customers", "declared": False}],
         },
+        {
+            "name": "loyalty_points",
+            "key": ["code"],
+            "references": [{"columns": ["customer_id"], "table": "members", "declared": False}],
+        },
     ],
-    ids=["unknown-mapped-column", "unknown-reference-column"],
+    ids=["unknown-mapped-column", "unknown-reference-column", "unknown-reference-table"],
 )
 def test_a_mapping_naming_an_unknown_column_is_refused_and_nothing_changes(
     shop_url: str, table: dict[str, Any]
@@ -282,6 +328,45 @@ def test_a_mapping_naming_an_unknown_column_is_refused_and_nothing_changes(
     before = _snapshot(shop_url)
     with pytest.raises(MappingError):
         _erase(shop_url, [DATA.people["rich"]], _variant(table))
+    assert _snapshot(shop_url) == before
+
+
+def _orders_with(column: dict[str, Any]) -> Datastore:
+    """The mapping with one column of orders mapped as given."""
+    orders = MAPPING.table("orders")
+    assert orders is not None
+    raw = orders.model_dump(mode="json", exclude_defaults=True)
+    raw["columns"] = [c for c in raw["columns"] if c["name"] != column["name"]] + [column]
+    return _variant(raw)
+
+
+def test_a_null_mask_on_a_not_null_column_writes_the_empty_text(shop_url: str) -> None:
+    """shipping_name is NOT NULL: in the orders the rich customer's payments keep, a NULL
+    mask leaves it empty, never the name and never a broken constraint."""
+    mapping = _orders_with({"name": "shipping_name", "category": "identity", "mask": "null"})
+    before = _snapshot(shop_url)
+    person = DATA.people["rich"]
+    expected = shop.expected_erasure(before, [person])
+
+    _erase(shop_url, [person], mapping)
+
+    after = _snapshot(shop_url)
+    assert state.erasure_problems(before, after, mapping, shop.metadata, expected) == []
+    assert {after["orders"][k]["shipping_name"] for k in expected.masked["orders"]} == {""}
+
+
+def test_a_mask_the_column_cannot_hold_is_refused_before_anything_changes(
+    shop_url: str,
+) -> None:
+    """A fixed text cannot be written into the orders' integer total: nothing is done."""
+    mapping = _orders_with(
+        {"name": "total", "category": "orders", "mask": "fixed", "value": "[dihapus]"}
+    )
+    before = _snapshot(shop_url)
+
+    with pytest.raises(MappingError, match="total"):
+        _erase(shop_url, [DATA.people["rich"]], mapping)
+
     assert _snapshot(shop_url) == before
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, String, create_engine, event, select
 
 from jagadata.datastores.results import Outcome, Report
-from jagadata.manifest.mapping import Datastore, Mask
+from jagadata.manifest.mapping import Datastore, Mask, TableMap
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]
@@ -150,10 +149,24 @@ def _lengths(metadata: MetaData) -> dict[tuple[str, str], int]:
     }
 
 
-def _mask_problem(mask: Mask, fixed: object, old: Any, new: Any) -> str | None:
-    """Why `new` is not what `mask` makes of `old`, or None."""
+def _required_text(metadata: MetaData) -> set[tuple[str, str]]:
+    """NOT NULL text columns: a NULL mask writes the empty text there."""
+    return {
+        (table.name, column.name)
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if not column.nullable and isinstance(column.type, String)
+    }
+
+
+def _mask_problem(
+    mask: Mask, fixed: object, old: Any, new: Any, *, required: bool = False
+) -> str | None:
+    """Why `new` is not what `mask` makes of `old`, or None. A NULL mask on a NOT NULL
+    text column (`required`) writes the empty text."""
     if mask is Mask.NULL:
-        return None if new is None else "expected NULL"
+        empty = "" if required else None
+        return None if new is empty or (required and new == "") else f"expected {empty!r}"
     if mask is Mask.KEEP:
         return None if new == old else "expected unchanged"
     if mask is Mask.FIXED:
@@ -191,8 +204,14 @@ def erasure_problems(
     """Every difference between the database after erasure and what the oracle expects."""
     problems: list[str] = []
     lengths = _lengths(metadata)
+    required = _required_text(metadata)
     pseudonyms: dict[Any, set[Any]] = {}
+    sides = _side_tables(mapping)
+    for side, tables in sides.items():
+        problems += _side_problems(before[side], after[side], tables, expected)
     for name, rows in before.items():
+        if name in sides:
+            continue
         gone = expected.deleted.get(name, set())
         masked = expected.masked.get(name, set())
         unlinked = expected.unlinked.get(name, {})
@@ -211,7 +230,9 @@ def erasure_problems(
                 new = new_row[column]
                 mapped = table.column(column) if table and key in masked else None
                 if mapped is not None:
-                    problem = _mask_problem(mapped.mask, mapped.value, old, new)
+                    problem = _mask_problem(
+                        mapped.mask, mapped.value, old, new, required=(name, column) in required
+                    )
                     limit = lengths.get((name, column))
                     if problem is None and limit and isinstance(new, str) and len(new) > limit:
                         problem = f"longer than {limit}"
@@ -238,6 +259,52 @@ def erasure_problems(
     return problems
 
 
+def _kept_figure(table: TableMap) -> str:
+    """Kept rows are 'masked' where the table has a column to mask; where it has none
+    (a row kept only because a row that stays points at it) masked or retained will do."""
+    if any(c.mask is not Mask.KEEP for c in table.columns):
+        return Outcome.MASKED.value
+    return "masked_or_retained"
+
+
+def _side_tables(mapping: Datastore) -> dict[str, list[TableMap]]:
+    """Restriction side tables and the mapped tables that write into each."""
+    sides: dict[str, list[TableMap]] = {}
+    for table in mapping.tables:
+        if table.restriction is not None and table.restriction.table is not None:
+            sides.setdefault(table.restriction.table, []).append(table)
+    return sides
+
+
+def side_entries(rows: Mapping[Key, Row], tables: list[TableMap]) -> list[tuple[str, Key]]:
+    """A side table's rows as (table, key values as text), sorted."""
+    keys = {t.name: t.key for t in tables}
+    return sorted(
+        (r["table_name"], side_key(r["row_key"], keys.get(r["table_name"], [])))
+        for r in rows.values()
+    )
+
+
+def _side_problems(
+    before: Mapping[Key, Row], after: Mapping[Key, Row], tables: list[TableMap], expected: Erasure
+) -> list[str]:
+    """The rows of a side table a kept row is listed in: the old ones unchanged, one new one
+    for each kept row of the tables that use it."""
+    problems = [f"side table row {k!r} changed" for k, r in before.items() if after.get(k) != r]
+    added = {k: r for k, r in after.items() if k not in before}
+    wanted = sorted(
+        (t.name, tuple(str(v) for v in key))
+        for t in tables
+        for key in expected.masked.get(t.name, set())
+    )
+    if side_entries(added, tables) != wanted:
+        problems.append(f"side table rows {side_entries(added, tables)!r}, expected {wanted!r}")
+    problems += [
+        f"side table row {k!r} has no date" for k, r in added.items() if not r["restricted_at"]
+    ]
+    return problems
+
+
 def expected_counts(mapping: Datastore, expected: Erasure) -> dict[str, dict[str, int]]:
     """The per-table figures an erasure Report must show."""
     counts: dict[str, dict[str, int]] = {}
@@ -247,7 +314,7 @@ def expected_counts(mapping: Datastore, expected: Erasure) -> dict[str, dict[str
         counts[name] = {
             "found": len(expected.found.get(name, set())),
             Outcome.DELETED.value: len(expected.deleted.get(name, set())),
-            Outcome.MASKED.value: kept,
+            _kept_figure(table): kept,
             Outcome.UNLINKED.value: len(expected.unlinked.get(name, {})),
             Outcome.RESTRICTED.value: kept if table.restriction is not None else 0,
         }
@@ -261,34 +328,17 @@ def reported_counts(mapping: Datastore, report: Report) -> dict[str, dict[str, i
     for table in mapping.tables:
         entry = entries.get(table.name)
         outcomes = entry.counts if entry else {}
+        kept = outcomes.get(Outcome.MASKED, 0)
+        if _kept_figure(table) != Outcome.MASKED.value:
+            kept += outcomes.get(Outcome.RETAINED, 0)
         counts[table.name] = {
             "found": entry.found if entry else 0,
-            **{
-                outcome.value: outcomes.get(outcome, 0)
-                for outcome in (
-                    Outcome.DELETED,
-                    Outcome.MASKED,
-                    Outcome.UNLINKED,
-                    Outcome.RESTRICTED,
-                )
-            },
+            Outcome.DELETED.value: outcomes.get(Outcome.DELETED, 0),
+            _kept_figure(table): kept,
+            Outcome.UNLINKED.value: outcomes.get(Outcome.UNLINKED, 0),
+            Outcome.RESTRICTED.value: outcomes.get(Outcome.RESTRICTED, 0),
         }
     return counts
-
-
-def changed_rows(before: Snapshot, after: Snapshot) -> dict[str, Counter[str]]:
-    """Per table, how many rows appeared, disappeared or changed (for failure messages)."""
-    summary: dict[str, Counter[str]] = {}
-    for name, rows in before.items():
-        counter: Counter[str] = Counter()
-        counter["gone"] = len(set(rows) - set(after[name]))
-        counter["new"] = len(set(after[name]) - set(rows))
-        counter["changed"] = sum(
-            1 for key in set(rows) & set(after[name]) if rows[key] != after[name][key]
-        )
-        if +counter:
-            summary[name] = +counter
-    return summary
 
 
 def side_key(row_key: str, key_columns: list[str]) -> tuple[str, ...]:

@@ -344,12 +344,31 @@ def person_rows(state: Snapshot, people: Iterable[Person]) -> dict[str, set[Key]
     }
 
 
-def expected_erasure(state: Snapshot, people: Iterable[Person]) -> Erasure:
+def expected_erasure(
+    state: Snapshot,
+    people: Iterable[Person],
+    *,
+    scores_kept: bool = False,
+    pupils_kept: bool = False,
+) -> Erasure:
     """Logs stay with their personal columns masked (erase: mask); every other row of the
-    people goes: nothing that stays points at them (the logs' NIS has no foreign key)."""
+    people goes: nothing that stays points at them (the logs' NIS has no foreign key).
+
+    With `scores_kept` (assessment scores mapped `erase: mask`), the scores stay, and so do
+    the enrolments they point at and the pupils those point at (declared foreign keys).
+    With `pupils_kept` (pupils mapped `erase: mask`), the pupils' rows stay, masked."""
     found = person_rows(state, people)
+    kept: dict[str, set[Key]] = {"activity_logs": found["activity_logs"]}
+    if scores_kept:
+        kept["assessment_scores"] = found["assessment_scores"]
+        scored = {state["assessment_scores"][k]["enrolment_id"] for k in kept["assessment_scores"]}
+        kept["enrolments"] = {k for k in found["enrolments"] if k[0] in scored}
+        enrolled = {state["enrolments"][k]["pupil_nis"] for k in kept["enrolments"]}
+        kept["pupils"] = {k for k in found["pupils"] if k[0] in enrolled}
+    if pupils_kept:
+        kept["pupils"] = found["pupils"]
     return Erasure(
         found=found,
-        deleted={name: keys for name, keys in found.items() if name != "activity_logs"},
-        masked={"activity_logs": found["activity_logs"]},
+        deleted={name: keys - kept.get(name, set()) for name, keys in found.items()},
+        masked=kept,
     )

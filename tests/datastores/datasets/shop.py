@@ -144,6 +144,8 @@ RICH, REFERRER, REFERS_RICH, PLAIN = 5, 2, 3, 4
 referred two others; the one who referred the rich one; one with a customer row only."""
 REFERRED_BY_REFERRER = (7, 9)
 REFERRED_BY_RICH = 12
+LOOKALIKE = 30
+"""A customer whose email ends with the rich customer's whole address."""
 CUSTOMERS = 30
 OPENED, TODAY = datetime(2023, 1, 1), datetime(2026, 6, 30)
 """The shop's life so far: every date in it falls in between, whenever the tests run."""
@@ -201,6 +203,8 @@ def generate() -> Shop:
             }
         )
     people_rows = {r["id"]: r for r in rows["customers"]}
+    # Not the rich customer: an address that merely ends like theirs, a number one digit longer.
+    people_rows[LOOKALIKE]["email"] = "n" + plain_email(people_rows[RICH]["email"])
     _addresses(faker, rows, people_rows, nationals)
     _orders(faker, rows, people_rows, nationals)
     _messages(faker, rows, nationals)
@@ -210,6 +214,9 @@ def generate() -> Shop:
         _message(faker, len(rows["whatsapp_messages"]) + n, written(unknown, form))
         for n, form in enumerate(("digits", "e164"), start=1)
     ]
+    rows["whatsapp_messages"].append(
+        _message(faker, len(rows["whatsapp_messages"]) + 1, written(nationals[RICH], "e164") + "9")
+    )
     rich, referrer = people_rows[RICH], people_rows[REFERRER]
     people = {
         "rich": Person.of(
