@@ -221,7 +221,7 @@ def test_the_scan_command_says_what_it_needs_when_it_cannot_run(
     secret = manifest_with_school(tmp_path, url, "{secret: school_db}")
     code, _, err = run(str(secret), "school_db")
     assert code == 2 and "is a secret held by jagadata" in err
-    assert "Give the database URL with --url for now." in err
+    assert "Add --org ORG, or give the database URL with --url." in err
     code, out, _ = run(str(secret), "school_db", "--url", url)
     assert code == 0, out
     code, _, err = run(str(secret), "kantin_db")

@@ -1,5 +1,6 @@
-"""`jagadata datastore discover|scan`: draft a mapping from a live database, and report where
-a database has drifted from its mapping or from the policy's promises.
+"""`jagadata datastore connect|discover|scan`: keep a database's connection URL encrypted,
+draft a mapping from a live database, and report where a database has drifted from its mapping
+or from the policy's promises.
 
 Exit codes: 0 nothing found, 1 findings, 2 the command could not run (a bad URL, a database
 that cannot be reached, a manifest or system that is not there). The password of a URL is never
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -18,7 +20,9 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy.orm import Session
 
+from jagadata.audit.service import Actor, record
 from jagadata.cli.common import (
     EXIT_FINDINGS,
     LangOption,
@@ -28,14 +32,21 @@ from jagadata.cli.common import (
     fail,
     load_or_exit,
 )
+from jagadata.cli.db import migrated_session
 from jagadata.datastores.discover import discover
 from jagadata.datastores.errors import DatastoreError
 from jagadata.datastores.scan import ScanReport, Severity, scan
+from jagadata.datastores.service import resolve_url, store_secret
+from jagadata.datastores.sql import connect as connect_database
+from jagadata.db.engine import safe_url
+from jagadata.db.tenancy import scope
 from jagadata.i18n import N_, gettext
 from jagadata.manifest.mapping import Connection, Datastore
+from jagadata.orgs import service as orgs
 
 app = typer.Typer(
-    help="The organisation's databases: draft a mapping, scan for drift.", no_args_is_help=True
+    help="The organisation's databases: store a connection, draft a mapping, scan for drift.",
+    no_args_is_help=True,
 )
 
 SEVERITY_LABEL = {
@@ -113,6 +124,9 @@ def scan_command(
     url: str | None = typer.Option(
         None, "--url", help="The database URL; else the connection's environment variable."
     ),
+    org: str | None = typer.Option(
+        None, "--org", help="The organisation whose stored secret holds the URL."
+    ),
     sample: int = typer.Option(
         200, "--sample", min=1, max=100_000, help="Values sampled per column."
     ),
@@ -138,7 +152,7 @@ def scan_command(
             ),
             hint=_t(lang, "Draft one with: jagadata datastore discover URL"),
         )
-    target = url or _url_of(system.datastore, system_id, lang)
+    target = url or _url_of(system.datastore, system_id, org, lang)
     try:
         with _sampling(lang) as progress:
             report = scan(
@@ -154,18 +168,20 @@ def scan_command(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _url_of(datastore: Datastore, system_id: str, lang: str) -> str:
-    """The URL from the connection's environment variable; a secret cannot be read here yet."""
+def _url_of(datastore: Datastore, system_id: str, org: str | None, lang: str) -> str:
+    """The URL from the connection's environment variable, or its secret stored for `org`."""
     connection: Connection = datastore.connection
     if connection.env is None:
-        fail(
-            _t(
-                lang,
-                "The connection of {system} is a secret held by jagadata, which this command "
-                "cannot read yet.",
-            ).format(system=system_id),
-            hint=_t(lang, "Give the database URL with --url for now."),
-        )
+        if org is None:
+            fail(
+                _t(
+                    lang,
+                    "The connection of {system} is a secret held by jagadata: name its "
+                    "organisation.",
+                ).format(system=system_id),
+                hint=_t(lang, "Add --org ORG, or give the database URL with --url."),
+            )
+        return _stored_url(org, datastore, lang)
     value = os.environ.get(connection.env, "").strip()
     if not value:
         fail(
@@ -177,6 +193,74 @@ def _url_of(datastore: Datastore, system_id: str, lang: str) -> str:
             ),
         )
     return value
+
+
+def _organisation_id(session: Session, org: str, lang: str) -> int:
+    organisation = orgs.get_organisation(session=session, slug=org)
+    if organisation is None:
+        fail(
+            _t(lang, "There is no organisation {slug}.").format(slug=org),
+            hint=_t(lang, "See the registered ones with: jagadata org list"),
+        )
+    return organisation.id
+
+
+def _stored_url(org: str, datastore: Datastore, lang: str) -> str:
+    with migrated_session(lang) as session:
+        organisation_id = _organisation_id(session, org, lang)
+        scope(session, organisation_id)
+        try:
+            return resolve_url(session, organisation_id, datastore, org_slug=org)
+        except DatastoreError as error:
+            fail(error.in_language(lang))
+
+
+@app.command("connect")
+def connect_command(
+    org: str = typer.Argument(..., help="The organisation's slug."),
+    name: str = typer.Argument(..., help="The secret's name: connection.secret in the manifest."),
+    url: str = typer.Argument(
+        "-", help="The database URL, or - to read it from standard input (kept out of history)."
+    ),
+    check: bool = typer.Option(
+        True, "--check/--no-check", help="Connect once to make sure the URL works."
+    ),
+    lang: str | None = LangOption,
+) -> None:
+    """Keep a database's connection URL encrypted in jagadata, under a name the manifest uses
+    (`connection: {secret: NAME}`); the URL never goes in the manifest."""
+    lang = cli_language(lang)
+    if url == "-":
+        url = sys.stdin.readline().strip()
+    if not url:
+        fail(_t(lang, "No database URL was given."), hint=_t(lang, "Give it as URL or on stdin."))
+    if check:
+        try:
+            with connect_database(url):
+                pass
+        except DatastoreError as error:
+            fail(error.in_language(lang))
+    with migrated_session(lang) as session:
+        organisation_id = _organisation_id(session, org, lang)
+        scope(session, organisation_id)
+        try:
+            store_secret(session, organisation_id, name, url)
+        except DatastoreError as error:
+            fail(error.in_language(lang))
+        record(
+            session=session,
+            organisation_id=organisation_id,
+            actor=Actor.system("cli"),
+            action="datastore.secret.stored",
+            target_type="datastore_secret",
+            target_id=name,
+        )
+        session.commit()
+    console.print(
+        _t(lang, "Stored the connection {name} of {org}, encrypted: {url}").format(
+            name=name, org=org, url=escape(safe_url(url))
+        )
+    )
 
 
 def _print_report(report: ScanReport, lang: str) -> None:
