@@ -40,6 +40,7 @@ DATA = school.generate()
 MAPPING = school.mapping()
 SCORES = MAPPING.table("assessment_scores")
 assert SCORES is not None
+SIDE_TABLES = [t for t in MAPPING.tables if t.restriction and t.restriction.table]
 
 
 @pytest.fixture
@@ -247,8 +248,8 @@ def test_rectification_changes_exactly_the_given_columns_of_the_persons_rows(
 
 @pytest.mark.parametrize("who", ["rich", "plain"])
 def test_restriction_marks_the_persons_rows_and_only_theirs(school_url: str, who: str) -> None:
-    """Pupils carry a column; assessment scores are listed in the side table the
-    application consults, one row per score, keyed by the score's key as JSON."""
+    """Pupils carry a column; assessment scores and guardian links (a composite key) are
+    listed in the side table the application consults, one row each, keyed by JSON."""
     before = _snapshot(school_url)
     person = DATA.people[who]
     found = school.person_rows(before, [person])
@@ -261,13 +262,15 @@ def test_restriction_marks_the_persons_rows_and_only_theirs(school_url: str, who
     assert changes_problems(before, after, wanted, skip=["processing_restrictions"]) == []
     side = after["processing_restrictions"]
     assert all(r["restricted_at"] is not None for r in side.values())
-    assert state.side_entries(side, [SCORES]) == sorted(
-        ("assessment_scores", (str(k[0]),)) for k in found["assessment_scores"]
+    assert state.side_entries(side, SIDE_TABLES) == sorted(
+        (table.name, tuple(str(v) for v in key))
+        for table in SIDE_TABLES
+        for key in found[table.name]
     )
+    for table in SIDE_TABLES:
+        restricted = report.table(table.name).counts.get(Outcome.RESTRICTED, 0)
+        assert restricted == len(found[table.name])
     assert report.table("pupils").counts.get(Outcome.RESTRICTED, 0) == len(found["pupils"])
-    assert report.table("assessment_scores").counts.get(Outcome.RESTRICTED, 0) == len(
-        found["assessment_scores"]
-    )
 
 
 def test_a_table_no_identity_reaches_is_refused_before_anything_runs(school_url: str) -> None:

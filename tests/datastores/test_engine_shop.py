@@ -35,7 +35,7 @@ from jagadata.datastores.results import Outcome, Person
 from jagadata.manifest.mapping import Datastore
 
 SYSTEM = "shop_db"
-PEOPLE = ("rich", "referrer", "plain", "messages_only")
+PEOPLE = ("rich", "referrer", "plain", "messages_only", "buyer")
 DATA = shop.generate()
 MAPPING = shop.mapping()
 

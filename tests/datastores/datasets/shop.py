@@ -56,7 +56,7 @@ customers = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("full_name", String(100), nullable=False),
-    Column("email", String(254), nullable=False),
+    Column("email", String(254), nullable=False, unique=True),
     Column("phone", String(20)),
     Column("birth_date", Date),
     Column("referred_by", Integer, ForeignKey("customers.id")),
@@ -144,6 +144,8 @@ RICH, REFERRER, REFERS_RICH, PLAIN = 5, 2, 3, 4
 referred two others; the one who referred the rich one; one with a customer row only."""
 REFERRED_BY_REFERRER = (7, 9)
 REFERRED_BY_RICH = 12
+BUYER = 1
+"""Another customer with a paid order: with the rich one, two customers kept masked."""
 LOOKALIKE = 30
 """A customer whose email ends with the rich customer's whole address."""
 CUSTOMERS = 30
@@ -217,7 +219,7 @@ def generate() -> Shop:
     rows["whatsapp_messages"].append(
         _message(faker, len(rows["whatsapp_messages"]) + 1, written(nationals[RICH], "e164") + "9")
     )
-    rich, referrer = people_rows[RICH], people_rows[REFERRER]
+    rich, referrer, buyer = (people_rows[c] for c in (RICH, REFERRER, BUYER))
     people = {
         "rich": Person.of(
             email=plain_email(rich["email"]).upper(), phone=spaced(nationals[RICH], country=False)
@@ -225,6 +227,7 @@ def generate() -> Shop:
         "referrer": Person.of(email=" " + plain_email(referrer["email"]).upper()),
         "plain": Person.of(phone=spaced(nationals[PLAIN], country=True)),
         "messages_only": Person.of(phone=spaced(unknown, country=False)),
+        "buyer": Person.of(email=buyer["email"].swapcase()),
     }
     return Shop(rows=rows, people=people)
 
@@ -258,11 +261,9 @@ def _orders(
     for cid, person in people.items():
         if cid in (REFERRER, PLAIN):
             continue
-        plans = (
-            [1, 2, 0]
-            if cid == RICH
-            else [int(rng.random() < 0.7) for _ in range(rng.randint(0, 2))]
-        )
+        plans = {RICH: [1, 2, 0], BUYER: [1]}.get(cid) or [
+            int(rng.random() < 0.7) for _ in range(rng.randint(0, 2))
+        ]
         for paid in plans:
             oid = len(rows["orders"]) + 1
             gift = cid == RICH and paid == 0
