@@ -45,6 +45,12 @@ def _cookie_purpose(raw: Raw, value: str | None) -> None:
         cookie["purpose_ref"] = value
 
 
+def _table(raw: Raw, index: int) -> Raw:
+    database = next(s for s in raw["systems"] if s["id"] == "shop_db")
+    table: Raw = database["datastore"]["tables"][index]
+    return table
+
+
 def _unsafe_transfer(raw: Raw) -> None:
     raw["transfers"][0]["safeguards"] = []
     entry(raw, "recipients", "hosting")["safeguards"] = ["encryption"]
@@ -108,6 +114,9 @@ BREAKS: dict[str, Callable[[Raw], None]] = {
     "PDP047": lambda m: _cookie_purpose(m, None),
     "PDP048": lambda m: _cookie_purpose(m, "fraud"),
     "PDP049": lambda m: set_in(entry(m, "purposes", "orders"), ("name",), "Memproses pesanan"),
+    "PDP050": lambda m: set_in(_table(m, 0)["columns"][0], ("category",), "hobbies"),
+    "PDP051": lambda m: _table(m, 1)["hold"].pop("retention"),
+    "PDP052": lambda m: set_in(_table(m, 0)["identities"][0], ("kind",), "nik"),
 }
 
 
