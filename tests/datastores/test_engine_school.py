@@ -35,7 +35,7 @@ from jagadata.datastores.results import Outcome, Person, Report
 from jagadata.manifest.mapping import Datastore
 
 SYSTEM = "school_db"
-PEOPLE = ("rich", "plain", "guardian")
+PEOPLE = ("rich", "plain", "guardian", "guardian_by_phone")
 DATA = school.generate()
 MAPPING = school.mapping()
 SCORES = MAPPING.table("assessment_scores")

@@ -1,12 +1,12 @@
 """A school's database, and the oracle of what belongs to whom in it.
 
 Pupils have a text key (the NIS student number, leading zeros and all) and a NIK; guardians
-are found by phone (stored 08…) or email (stored lower case) and linked to pupils through a
-table with a composite key; enrolments lead to assessment scores (numbers); activity logs
-name the pupil by NIS with no foreign key, and teachers' replies hang under a pupil's entry
-through a self-reference (parent_id), sometimes two levels deep. Logs are kept for audit
-with their personal columns masked; assessment scores are restricted through a side table
-the application consults.
+are found by phone (stored 08…), WhatsApp number (stored +62…) or email (stored lower case)
+and linked to pupils through a table with a composite key; enrolments lead to assessment
+scores (numbers); activity logs name the pupil by NIS with no foreign key, and teachers'
+replies hang under a pupil's entry through a self-reference (parent_id), sometimes two
+levels deep. Logs are kept for audit with their personal columns masked; assessment scores
+and guardian links are restricted through a side table the application consults.
 
 The oracle reads a snapshot in plain Python, without the engine.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 from database_state import Erasure, Key, Row, Snapshot, digits, fill, national_phone, plain_email
-from fake_people import mobile, nik, seeded, spaced
+from fake_people import mobile, nik, seeded, spaced, written
 from sqlalchemy import (
     Boolean,
     Column,
@@ -75,6 +75,7 @@ guardians = Table(
     Column("full_name", String(100), nullable=False),
     Column("phone", String(20)),
     Column("email", String(254)),
+    Column("whatsapp", String(20)),
     Column("occupation", String(100), nullable=False),
     **INNODB,
 )
@@ -188,9 +189,10 @@ def generate() -> School:
         "rich": Person.of(nik=f"{number[:4]} {number[4:8]} {number[8:12]} {number[12:]}"),
         "plain": Person.of(nis=plain["nis"]),
         "guardian": Person.of(
-            phone=spaced(guardian_role["phone"], country=True),
+            phone=spaced(national_phone(guardian_role["whatsapp"]), country=False),
             email=guardian_role["email"].upper(),
         ),
+        "guardian_by_phone": Person.of(phone=spaced(guardian_role["phone"], country=True)),
     }
     return School(rows=rows, people=people)
 
@@ -201,10 +203,13 @@ def _guardians(faker: Any, rows: dict[str, list[Row]]) -> Row:
     rng = faker.random
 
     def guardian(relation: str) -> Row:
+        phone = mobile(rng)
+        whatsapp = rng.choice((phone, mobile(rng), None))
         row = {
             "id": len(rows["guardians"]) + 1,
             "full_name": faker.name_female() if relation == "ibu" else faker.name_male(),
-            "phone": mobile(rng),
+            "phone": phone,
+            "whatsapp": written(whatsapp, "e164") if whatsapp else None,
             "email": faker.unique.email().lower() if rng.random() < 0.8 else None,
             "occupation": faker.job()[:100],
         }
@@ -213,6 +218,7 @@ def _guardians(faker: Any, rows: dict[str, list[Row]]) -> Row:
 
     mother = guardian("ibu")
     mother["email"] = mother["email"] or faker.unique.email().lower()
+    mother["whatsapp"] = written(mobile(rng), "e164")
     previous: list[tuple[Row, str]] = []
     for index, pupil in enumerate(rows["pupils"]):
         if index == PLAIN:
@@ -316,6 +322,7 @@ def person_rows(state: Snapshot, people: Iterable[Person]) -> dict[str, set[Key]
         for k, r in state["guardians"].items()
         if (r["email"] and plain_email(r["email"]) in emails)
         or (r["phone"] and national_phone(r["phone"]) in phones)
+        or (r["whatsapp"] and national_phone(r["whatsapp"]) in phones)
     }
     nis = {k[0] for k in found_pupils}
     guardian_ids = {k[0] for k in found_guardians}
