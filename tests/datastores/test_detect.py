@@ -13,9 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jagadata.datastores.detect import (
+    DETECTORS,
     PROVINCES,
     Kind,
     classify_column,
+    count_kinds,
     is_address,
     is_card,
     is_email,
@@ -154,3 +156,121 @@ def test_a_school_table_nik_phone_and_guardian_found_no_alarm_on_scores() -> Non
 def test_a_telling_name_with_no_values_is_still_a_suggestion(name: str) -> None:
     [suggestion] = classify_column(name, [None, "", "  "])
     assert suggestion.kind is Kind.PHONE and suggestion.confidence < 0.5 and suggestion.name_hint
+
+
+def test_prices_and_dates_are_not_phone_numbers() -> None:
+    for price in ("7119000.00", "62500000.00", "86911000.50", "0812345678.00"):
+        assert not is_phone(price), price
+    for day in ("22/12/2022", "08/12/2022", "2022-12-06", "31-01-2025"):
+        assert not is_phone(day), day
+    found = classify_column("harga", [f"{n * 1000}.00" for n in range(60_000, 60_200)])
+    assert found == []
+
+
+def test_phone_numbers_written_with_their_prefix_whatever_the_area_code() -> None:
+    for written in ("+62 (0116) 961 0531", "(011) 972 7817", "+62-100-822-8543", "0812.3456.7890"):
+        assert is_phone(written), written
+    for not_a_phone in ("+1 202 555 0143", "12345678", "2026112400123", "+62 12"):
+        assert not is_phone(not_a_phone), not_a_phone
+
+
+def test_an_npwp_is_never_taken_for_a_card_though_its_digits_pass_luhn() -> None:
+    npwp = "37.363.880.4-522.767"  # 373638804522767: an American Express shape, Luhn-valid
+    assert luhn_valid("373638804522767") and is_npwp(npwp)
+    [top] = classify_column("x", [npwp] * 10)
+    assert top.kind is Kind.NPWP
+
+
+def test_jcb_cards_from_their_real_range() -> None:
+    random.seed(3)
+    for prefix in ("3528", "3589"):
+        assert is_card(with_luhn(prefix, 16))
+    assert not is_card(with_luhn("3500", 16))  # no issuer's range
+
+
+def test_names_in_capitals_with_noble_titles_but_not_businesses() -> None:
+    for name in (
+        "BUDI SANTOSO",
+        "R.M. Jayeng Astuti",
+        "Dt. Rendy Mahendra",
+        "Tgk. Ahmad Hasan",
+        "T. IMAM WIDIASTUTI",
+        "Zaenab Purwanti",
+        "drg. Jarwi Yulianti, S.Sos",
+    ):
+        assert is_person_name(name), name
+    for business in ("PT Widodo Maulana", "CV Rajata Kurniawan Tbk", "Toko Budi Jaya"):
+        assert looks_like_name(business) and not is_person_name(business), business
+
+
+def test_a_name_column_of_things_is_not_taken_for_people() -> None:
+    products = [
+        f"{a} {b}" for a in ("Kaos Polos", "Es Krim", "Teh Hijau") for b in ("Hitam", "Jumbo")
+    ]
+    for column in ("nama_produk", "product_name", "nama_kelas"):
+        assert classify_column(column, products * 10) == [], column
+    assert classify_column("nama", products * 10)[0].kind is Kind.NAME  # a bare 'nama' still is
+
+
+def _column_values() -> st.SearchStrategy[list[object]]:
+    """Values a column may hold: every kind, near misses, odd spacing, other scripts, blanks."""
+    generated = st.sampled_from(
+        [
+            make_nik(34, date(1990, 5, 17), True, 12),
+            "3174.0101.0190.0001",
+            "0812-3456-7890",
+            "+62 812 3456 7890",
+            "(021) 5790 1234",
+            "6281234567890",
+            "7119000.00",
+            "22/12/2022",
+            "4111 1111 1111 1111",
+            "4111111111111112",
+            "37.363.880.4-522.767",
+            "Budi@Mail.co.id",
+            "bad@",
+            "a b@c.id",
+            "Siti Rahayu",
+            "KAREN TAMBA",
+            "Dr. Budi Santoso, S.Kom",
+            "PT Widodo Maulana",
+            "Es Krim Cokelat",
+            "Jl. Merdeka No. 5, Kota Bandung 40111",
+            "jl.kota",
+            "Gg. Mawar RT 01 RW 02",
+            "85",
+            "Rp 150.000",
+            "X IPA 1",
+            "Nilai ujian",
+            "Ｂudi Ｓantoso",
+            "0812３４５６７８９０",
+            "Dewi Lestari\n",
+            "  Sri Wahyuni  ",
+            "",
+            "   ",
+            3174010101900001,
+            85,
+            2.5,
+            None,
+        ]
+    )
+    return st.lists(st.one_of(generated, st.text(max_size=30)), max_size=40)
+
+
+@settings(max_examples=300)
+@given(values=_column_values(), hint=st.booleans())
+def test_a_column_counts_exactly_what_the_detectors_count_value_by_value(
+    values: list[object], hint: bool
+) -> None:
+    texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    expected = dict.fromkeys(DETECTORS, 0)
+    for text in texts:
+        for kind, detector in DETECTORS.items():
+            if detector(text) or (kind is Kind.NAME and hint and looks_like_name(text)):
+                expected[kind] += 1
+                break
+    assert count_kinds(texts, hint) == expected
+    name = "nama_pelanggan" if hint else "kolom"
+    for suggestion in classify_column(name, values):
+        if suggestion.matched:
+            assert suggestion.matched == expected[suggestion.kind]
