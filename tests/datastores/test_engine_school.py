@@ -21,6 +21,7 @@ from engine_runs import (
     dialect_of,
     statement_problems,
 )
+from fake_people import seeded
 
 from jagadata.datastores.engine import (
     Operation,
@@ -229,7 +230,7 @@ def test_rectification_changes_exactly_the_given_columns_of_the_persons_rows(
     before = _snapshot(school_url)
     people = [DATA.people["rich"], DATA.people["guardian"]]
     found = school.person_rows(before, people)
-    name = school.seeded(7).name()
+    name = seeded(7).name()
 
     with connect(school_url) as conn:
         plan = compile_plan(MAPPING, Operation.RECTIFY, people, system=SYSTEM)

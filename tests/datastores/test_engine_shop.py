@@ -21,6 +21,7 @@ from engine_runs import (
     dialect_of,
     statement_problems,
 )
+from fake_people import seeded
 
 from jagadata.datastores.engine import (
     Operation,
@@ -124,6 +125,9 @@ def test_access_finds_the_same_rows_however_the_identities_are_typed(shop_url: s
     ]
     for person in typings:
         assert accessed(shop_url, MAPPING, [person], SYSTEM)[0] == expected
+    together, count = accessed(shop_url, MAPPING, typings, SYSTEM)
+    assert together == expected
+    assert count == sum(map(len, expected.values())), "the same person named thrice"
     assert len(expected["whatsapp_messages"]) == 3
     assert len(expected["customers"]) == 1
 
@@ -205,6 +209,23 @@ def test_erasing_the_referrer_unlinks_the_people_they_referred(shop_url: str) ->
     assert report.table("customers").counts.get(Outcome.UNLINKED) == len(shop.REFERRED_BY_REFERRER)
 
 
+def test_erasing_a_referrer_with_one_they_referred_unlinks_only_the_one_who_stays(
+    shop_url: str,
+) -> None:
+    first, second = shop.REFERRED_BY_REFERRER
+    referred = next(r for r in DATA.rows["customers"] if r["id"] == first)
+    people = [DATA.people["referrer"], Person.of(email=referred["email"])]
+    before = _snapshot(shop_url)
+    expected = shop.expected_erasure(before, people)
+    assert set(expected.unlinked["customers"]) == {(second,)}
+
+    report = _erase(shop_url, people)
+
+    problems = state.erasure_problems(before, _snapshot(shop_url), MAPPING, shop.metadata, expected)
+    assert problems == []
+    assert state.reported_counts(MAPPING, report) == state.expected_counts(MAPPING, expected)
+
+
 @pytest.mark.parametrize("batch_size", [1000, 2])
 def test_erasing_many_people_in_one_plan_equals_the_oracle_for_all(
     shop_url: str, batch_size: int
@@ -246,7 +267,12 @@ def test_rectification_changes_exactly_the_given_columns_of_the_persons_rows(
     before = _snapshot(shop_url)
     person = DATA.people["rich"]
     found = shop.person_rows(before, [person])
-    changes = {"customers.phone": "+6281299990000", "addresses.phone": "081299990000"}
+    name = seeded(11).name()
+    changes = {
+        "customers.phone": "+6281299990000",
+        "addresses.phone": "081299990000",
+        "orders.shipping_name": name,
+    }
 
     with connect(shop_url) as conn:
         plan = compile_plan(MAPPING, Operation.RECTIFY, [person], system=SYSTEM)
@@ -255,10 +281,12 @@ def test_rectification_changes_exactly_the_given_columns_of_the_persons_rows(
     wanted = {
         "customers": {k: {"phone": "+6281299990000"} for k in found["customers"]},
         "addresses": {k: {"phone": "081299990000"} for k in found["addresses"]},
+        "orders": {k: {"shipping_name": name} for k in found["orders"]},
     }
     assert changes_problems(before, _snapshot(shop_url), wanted) == []
     assert report.table("customers").counts.get(Outcome.UPDATED) == len(found["customers"])
     assert report.table("addresses").counts.get(Outcome.UPDATED) == len(found["addresses"])
+    assert report.table("orders").counts.get(Outcome.UPDATED) == len(found["orders"]) == 3
 
 
 def test_rectifying_a_column_not_correctable_is_refused_and_changes_nothing(

@@ -256,10 +256,11 @@ def _orders(
     faker: Any, rows: dict[str, list[Row]], people: dict[int, Row], nationals: dict[int, str]
 ) -> None:
     """The rich customer has two paid orders (one paid in two parts) and one unpaid; others
-    have up to two orders, most paid; the referrer and the plain customer none."""
+    have up to two orders, most paid; the referrer, the first they referred and the plain
+    customer none."""
     rng = faker.random
     for cid, person in people.items():
-        if cid in (REFERRER, PLAIN):
+        if cid in (REFERRER, PLAIN, REFERRED_BY_REFERRER[0]):
             continue
         plans = {RICH: [1, 2, 0], BUYER: [1]}.get(cid) or [
             int(rng.random() < 0.7) for _ in range(rng.randint(0, 2))
