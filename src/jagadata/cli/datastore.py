@@ -33,6 +33,7 @@ from jagadata.cli.common import (
     load_or_exit,
 )
 from jagadata.cli.db import migrated_session
+from jagadata.datastores.demo import create_demo_database
 from jagadata.datastores.discover import discover
 from jagadata.datastores.errors import DatastoreError
 from jagadata.datastores.scan import ScanReport, Severity, scan
@@ -213,6 +214,31 @@ def _stored_url(org: str, datastore: Datastore, lang: str) -> str:
             return resolve_url(session, organisation_id, datastore, org_slug=org)
         except DatastoreError as error:
             fail(error.in_language(lang))
+
+
+@app.command("demo-database")
+def demo_database_command(
+    org: str = typer.Argument(..., help="The organisation's slug (the MilleaLab example)."),
+    path: Path = typer.Argument(..., help="Where to create the SQLite demo database."),
+    name: str = typer.Option("platform_db", "--secret", help="The connection secret's name."),
+    lang: str | None = LangOption,
+) -> None:
+    """Create the generated demo platform database of the MilleaLab example (if missing) and
+    connect it under the secret its manifest names."""
+    lang = cli_language(lang)
+    created = create_demo_database(path.resolve())
+    url = f"sqlite:///{path.resolve()}"
+    with migrated_session(lang) as session:
+        organisation_id = _organisation_id(session, org, lang)
+        scope(session, organisation_id)
+        store_secret(session, organisation_id, name, url)
+        session.commit()
+    message = (
+        N_("Demo database created and connected as {name}: {path}")
+        if created
+        else N_("Demo database connected as {name}: {path}")
+    )
+    console.print(_t(lang, message).format(name=name, path=escape(str(path))))
 
 
 @app.command("connect")
