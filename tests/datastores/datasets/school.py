@@ -1,6 +1,7 @@
 """A school's database, and the oracle of what belongs to whom in it.
 
-Pupils have a text key (the NIS student number, leading zeros and all) and a NIK; guardians
+Pupils have a text key (the NIS student number, leading zeros and all) and a NIK, and point
+at their health record (which is theirs: the reference is followed to its parent); guardians
 are found by phone (stored 08…), WhatsApp number (stored +62…) or email (stored lower case)
 and linked to pupils through a table with a composite key; enrolments lead to assessment
 scores (numbers); activity logs name the pupil by NIS with no foreign key, and teachers'
@@ -57,6 +58,14 @@ classes = Table(
     Column("homeroom_teacher", String(100), nullable=False),
     **INNODB,
 )
+health_records = Table(
+    "health_records",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("blood_type", String(3)),
+    Column("allergies", Text),
+    **INNODB,
+)
 pupils = Table(
     "pupils",
     metadata,
@@ -65,6 +74,7 @@ pupils = Table(
     Column("full_name", String(100), nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("gender", String(1), nullable=False),
+    Column("health_record_id", Integer, ForeignKey("health_records.id"), unique=True),
     Column("restricted", Boolean, nullable=False, default=False),
     **INNODB,
 )
@@ -170,6 +180,16 @@ def generate() -> School:
     for index, number in enumerate(numbers):
         female = rng.random() < 0.5
         born: date = faker.date_between(start_date=date(2010, 1, 1), end_date=date(2014, 12, 31))
+        record = None
+        if index != PLAIN and (index == RICH or rng.random() < 0.6):
+            record = len(rows["health_records"]) + 1
+            rows["health_records"].append(
+                {
+                    "id": record,
+                    "blood_type": rng.choice(("A", "B", "AB", "O", None)),
+                    "allergies": rng.choice(("kacang", "udang", "debu", "susu sapi", None)),
+                }
+            )
         rows["pupils"].append(
             {
                 "nis": f"00{number}",
@@ -177,6 +197,7 @@ def generate() -> School:
                 "full_name": faker.name_female() if female else faker.name_male(),
                 "birth_date": born,
                 "gender": "P" if female else "L",
+                "health_record_id": record,
                 "restricted": False,
             }
         )
@@ -335,8 +356,10 @@ def person_rows(state: Snapshot, people: Iterable[Person]) -> dict[str, set[Key]
         if replies <= logs:
             break
         logs |= replies
+    records = {state["pupils"][k]["health_record_id"] for k in found_pupils}
     return {
         "pupils": found_pupils,
+        "health_records": {k for k in state["health_records"] if k[0] in records},
         "guardians": found_guardians,
         "pupil_guardians": {
             k
@@ -363,7 +386,8 @@ def expected_erasure(
 
     With `scores_kept` (assessment scores mapped `erase: mask`), the scores stay, and so do
     the enrolments they point at and the pupils those point at (declared foreign keys).
-    With `pupils_kept` (pupils mapped `erase: mask`), the pupils' rows stay, masked."""
+    With `pupils_kept` (pupils mapped `erase: mask`), the pupils' rows stay, masked. A pupil
+    who stays keeps the health record they point at, masked."""
     found = person_rows(state, people)
     kept: dict[str, set[Key]] = {"activity_logs": found["activity_logs"]}
     if scores_kept:
@@ -374,6 +398,8 @@ def expected_erasure(
         kept["pupils"] = {k for k in found["pupils"] if k[0] in enrolled}
     if pupils_kept:
         kept["pupils"] = found["pupils"]
+    records = {state["pupils"][k]["health_record_id"] for k in kept.get("pupils", set())}
+    kept["health_records"] = {k for k in found["health_records"] if k[0] in records}
     return Erasure(
         found=found,
         deleted={name: keys - kept.get(name, set()) for name, keys in found.items()},

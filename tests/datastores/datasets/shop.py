@@ -2,7 +2,8 @@
 
 Customers typed their email in any case and their phone as +62…, 62… or 0…; orders copy the
 shipping name and phone (denormalised) and a foreign key RESTRICT keeps a customer who has
-orders; order items have a composite key; payments are kept ten years for tax (a hold);
+orders; order items have a composite key; shipments point at an order by its number (a unique
+column, not the key); payments are kept ten years for tax (a hold);
 WhatsApp messages are tied to a customer only by the phone number (no foreign key); loyalty
 points have a text key and a customer_id with no constraint; a customer may have been
 referred by another (a self-reference that erasure unlinks, never follows).
@@ -115,6 +116,17 @@ payments = Table(
     Column("payer_account", String(30)),
     Column("paid_at", DateTime, nullable=False),
     Column("restricted", Boolean, nullable=False, default=False),
+    mysql_engine="InnoDB",
+    mysql_charset="utf8mb4",
+)
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("order_no", String(30), ForeignKey("orders.order_no"), nullable=False),
+    Column("courier", String(20), nullable=False),
+    Column("tracking_no", String(30), nullable=False),
+    Column("recipient_phone", String(20)),
     mysql_engine="InnoDB",
     mysql_charset="utf8mb4",
 )
@@ -282,6 +294,16 @@ def _orders(
                     "total": total,
                 }
             )
+            if cid == RICH or rng.random() < 0.6:
+                rows["shipments"].append(
+                    {
+                        "id": len(rows["shipments"]) + 1,
+                        "order_no": f"INV/2025/{oid:05d}",
+                        "courier": rng.choice(("JNE", "J&T", "SiCepat", "AnterAja")),
+                        "tracking_no": f"JP{rng.randint(10**9, 10**10 - 1)}",
+                        "recipient_phone": written(nationals[cid], "national"),
+                    }
+                )
             for part in range(paid):
                 rows["payments"].append(
                     {
@@ -379,11 +401,13 @@ def person_rows(state: Snapshot, people: Iterable[Person]) -> dict[str, set[Key]
     ids = {k[0] for k in found_customers}
     found_orders = {k for k, r in state["orders"].items() if r["customer_id"] in ids}
     order_ids = {k[0] for k in found_orders}
+    order_nos = {state["orders"][k]["order_no"] for k in found_orders}
     return {
         "customers": found_customers,
         "addresses": {k for k, r in state["addresses"].items() if r["customer_id"] in ids},
         "orders": found_orders,
         "order_items": {k for k, r in state["order_items"].items() if r["order_id"] in order_ids},
+        "shipments": {k for k, r in state["shipments"].items() if r["order_no"] in order_nos},
         "payments": {k for k, r in state["payments"].items() if r["order_id"] in order_ids},
         "whatsapp_messages": {
             k for k, r in state["whatsapp_messages"].items() if matches(None, r["phone"])
@@ -417,6 +441,7 @@ def expected_erasure(state: Snapshot, people: Iterable[Person]) -> Erasure:
             "addresses": found["addresses"],
             "orders": found["orders"] - kept_orders,
             "order_items": found["order_items"],
+            "shipments": found["shipments"],
             "whatsapp_messages": found["whatsapp_messages"],
             "loyalty_points": found["loyalty_points"],
         },
