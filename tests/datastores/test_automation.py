@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -311,3 +312,64 @@ def test_the_plan_command_shows_the_sql_and_changes_nothing(
     assert emails[0].lower() not in result.output.lower()  # values stay bound, never shown
     assert "Nothing was run" in result.output
     assert _rows(url, "SELECT count(*) FROM scores") == [(12,)]
+
+
+def test_a_run_in_progress_is_not_run_twice_and_is_taken_over_after_its_lease(
+    mapped: tuple[Session, Organisation, str, list[str]],
+) -> None:
+    session, organisation, url, emails = mapped
+    request = _started(session, organisation, "erasure", emails[0])
+    _, manifest = service.manifest_in_force(session, organisation)
+    task = _platform_task(session, request)
+    now = datetime.now(UTC)
+    session.add(
+        DatastoreRun(
+            organisation_id=organisation.id,
+            request_id=request.id,
+            system_id=task.system,
+            operation="erase",
+            status=RunStatus.RUNNING.value,
+            attempts=1,
+            started_at=now,
+            lease_until=now + timedelta(minutes=5),
+        )
+    )
+    session.commit()
+    with pytest.raises(automation.RunInProgress):
+        automation.run_task(session, request, task, manifest)
+    assert _rows(url, "SELECT count(*) FROM scores") == [(12,)]
+
+    run = session.scalars(select(DatastoreRun)).one()
+    run.lease_until = now - timedelta(seconds=1)  # its worker died
+    session.commit()
+    taken_over = automation.run_task(session, request, task, manifest)
+    assert taken_over.id == run.id and taken_over.status == RunStatus.DONE.value
+    assert _rows(url, "SELECT count(*) FROM scores") == [(8,)]
+
+
+def test_the_reconciler_nudges_database_tasks_nobody_is_doing(
+    mapped: tuple[Session, Organisation, str, list[str]], migrated_engine: Engine
+) -> None:
+    session, organisation, _, emails = mapped
+    request = _started(session, organisation, "erasure", emails[0])
+    task = _platform_task(session, request)
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    with session_factory(migrated_engine)() as other:
+        found = list(
+            automation.stuck_runs(
+                session=other, now=later, due_before=later - timedelta(minutes=2), limit=100
+            )
+        )
+    assert found == [(organisation.id, request.id, task.id)]  # the mailbox task is staff's
+
+    _, manifest = service.manifest_in_force(session, organisation)
+    session.execute(sa.text("DELETE FROM datastore_secret"))
+    session.commit()
+    with pytest.raises(DatastoreError):
+        automation.run_task(session, request, task, manifest)
+    with session_factory(migrated_engine)() as other:
+        assert not list(
+            automation.stuck_runs(
+                session=other, now=later, due_before=later - timedelta(minutes=2), limit=100
+            )
+        )  # a failed run waits for staff

@@ -21,11 +21,11 @@ import hashlib
 import io
 import logging
 import zipfile
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from jagadata.audit.service import Actor
@@ -36,10 +36,11 @@ from jagadata.datastores.models import DatastoreRun, RunStatus
 from jagadata.datastores.plan import Operation, Plan, compile_plan
 from jagadata.datastores.results import Outcome, Person, Report
 from jagadata.datastores.service import pseudonym_key, resolve_url
-from jagadata.db.tenancy import scoped_session
+from jagadata.db.tenancy import across_organisations, scoped_session
 from jagadata.i18n import N_
 from jagadata.jobs import JobContext, job
 from jagadata.jobs.nudges import enqueue_after_commit
+from jagadata.jobs.reconciler import reconciles
 from jagadata.law.facts import Right
 from jagadata.manifest.schema import Manifest, System
 from jagadata.rights import service as requests
@@ -104,10 +105,21 @@ NOT_AUTOMATED: Final = N_("the engine does not carry out this right by itself")
 NOT_AUTOMATED_HINT: Final = N_("do the task by hand, or run it with `jagadata request run`")
 
 
+LEASE: Final = timedelta(minutes=30)
+"""How long a running attempt is its worker's; a killed worker's run is taken over after."""
+
+IN_PROGRESS: Final = N_("another run of this task has been in progress since {since}")
+IN_PROGRESS_HINT: Final = N_("wait for it; if its worker died, it can be run again after {until}")
+
+
+class RunInProgress(DatastoreError):
+    """Another worker holds this task's run; nothing was done."""
+
+
 def _open_run(
     session: Session, request: RightsRequest, system_id: str, operation: Operation
 ) -> DatastoreRun:
-    """The unfinished run of this task to resume, or a new one."""
+    """The unfinished run of this task to resume, or a new one — claimed for LEASE."""
     run = session.scalars(
         select(DatastoreRun)
         .where(
@@ -131,9 +143,23 @@ def _open_run(
             started_at=_now(),
         )
         session.add(run)
+    moment = _now()
+    if (
+        run.status == RunStatus.RUNNING.value
+        and run.lease_until is not None
+        and run.lease_until > moment
+    ):
+        raise RunInProgress(
+            IN_PROGRESS,
+            where=system_id,
+            hint=IN_PROGRESS_HINT,
+            since=run.started_at.isoformat(timespec="seconds"),
+            until=run.lease_until.isoformat(timespec="seconds"),
+        )
     run.attempts = (run.attempts or 0) + 1
     if run.status == RunStatus.FAILED.value:
         run.status = RunStatus.RUNNING.value
+    run.lease_until = moment + LEASE
     run.error = None
     session.flush()
     return run
@@ -170,6 +196,10 @@ def run_task(
     """Carry out `task` in its database and tick it. Commits the session along the way (the
     journal); raises DatastoreError, with the run recorded as failed, when it cannot."""
     plan = plan_for(manifest, request, task.system, operation)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(  # one claimant at a time per request
+            select(RightsRequest.id).where(RightsRequest.id == request.id).with_for_update()
+        )
     run = _open_run(session, request, task.system, plan.operation)
     prepared = dict(run.report) if run.status == RunStatus.PREPARED.value and run.report else None
     session.commit()
@@ -205,6 +235,7 @@ def run_task(
         session.rollback()
         run = session.get(DatastoreRun, run.id) or run
         run.status = RunStatus.FAILED.value
+        run.lease_until = None
         run.error = error.render("en")
         requests.append(
             session,
@@ -219,6 +250,7 @@ def run_task(
     run.status = RunStatus.DONE.value
     run.report = kept
     run.finished_at = _now()
+    run.lease_until = None
     if task.done_at is None and request.status == RequestStatus.IN_PROGRESS.value:
         requests.complete_task(
             session,
@@ -303,6 +335,12 @@ def run_task_job(context: JobContext, organisation_id: int, request_id: int, tas
             return
         try:
             run_task(session, request, task, manifest)
+        except RunInProgress:
+            logger.info(
+                "datastore run for request %s, %s: already in progress",
+                request.reference,
+                task.system,
+            )
         except DatastoreError as error:
             logger.warning(
                 "datastore run for request %s, system %s failed: %s",
@@ -318,3 +356,69 @@ def _organisation(session: Session, request: RightsRequest) -> Any:
     organisation = session.get(Organisation, request.organisation_id)
     assert organisation is not None
     return organisation
+
+
+@reconciles(RUN_JOB)
+def stuck_runs(
+    *, session: Session, now: datetime, due_before: datetime, limit: int
+) -> Iterable[tuple[int, int, int]]:
+    """Database tasks of started requests that no run has done, none is doing (a lease still
+    held) and none failed (a failure waits for staff): their nudge was lost, or their worker
+    died. Tasks in systems the manifest does not map are left to staff."""
+    automated = [right.value for right in OPERATIONS]
+    busy = (
+        select(DatastoreRun.id)
+        .where(
+            DatastoreRun.request_id == RequestTask.request_id,
+            DatastoreRun.system_id == RequestTask.system,
+            or_(
+                DatastoreRun.status == RunStatus.FAILED.value,
+                and_(
+                    DatastoreRun.status == RunStatus.RUNNING.value,
+                    DatastoreRun.lease_until > now,
+                ),
+            ),
+        )
+        .exists()
+    )
+    started = (
+        select(RequestEvent.id)
+        .where(
+            RequestEvent.request_id == RightsRequest.id,
+            RequestEvent.kind == EventKind.STARTED.value,
+            RequestEvent.at < due_before,
+        )
+        .exists()
+    )
+    with across_organisations(session):
+        rows = session.execute(
+            select(RightsRequest, RequestTask)
+            .join(RequestTask, RequestTask.request_id == RightsRequest.id)
+            .where(
+                RightsRequest.status == RequestStatus.IN_PROGRESS.value,
+                RightsRequest.right.in_(automated),
+                RequestTask.done_at.is_(None),
+                started,
+                ~busy,
+            )
+            .order_by(RequestTask.id)
+            .limit(limit)
+        ).all()
+        found: list[tuple[int, int, int]] = []
+        manifests: dict[int, Manifest | None] = {}
+        for request, task in rows:
+            if request.organisation_id not in manifests:
+                manifests[request.organisation_id] = _manifest_of(session, request)
+            manifest = manifests[request.organisation_id]
+            if manifest is not None and mapped_system(manifest, task.system):
+                found.append((request.organisation_id, request.id, task.id))
+    return found
+
+
+def _manifest_of(session: Session, request: RightsRequest) -> Manifest | None:
+    try:
+        _, manifest = requests.manifest_in_force(session, _organisation(session, request))
+    except requests.RequestProblem:  # no manifest in force: nothing to nudge there
+        logger.warning("no manifest in force for organisation %s", request.organisation_id)
+        return None
+    return manifest

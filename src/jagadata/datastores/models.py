@@ -73,4 +73,6 @@ class DatastoreRun(OrgScoped, Base):
     """Counts per table, reasons and legal sources: no personal data."""
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """While `running`, the run is another worker's until then; after, a new attempt takes it."""
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

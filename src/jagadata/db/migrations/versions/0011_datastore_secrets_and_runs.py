@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("report", sa.JSON(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.CheckConstraint(
