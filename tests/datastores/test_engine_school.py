@@ -171,6 +171,24 @@ def test_erasing_again_by_a_student_number_that_stays_changes_nothing(school_url
     assert _snapshot(school_url) == after
 
 
+def test_log_entries_and_the_replies_under_them_can_be_deleted_instead(school_url: str) -> None:
+    """With logs mapped `erase: delete`, a pupil's entries go with the replies hanging under
+    them (a self-reference two levels deep), and no other entry."""
+    logs = MAPPING.table("activity_logs")
+    assert logs is not None
+    mapping = _variant({**logs.model_dump(mode="json", exclude_defaults=True), "erase": "delete"})
+    people = [DATA.people["rich"]]
+    before = _snapshot(school_url)
+    expected = school.expected_erasure(before, people, logs_kept=False)
+    assert len(expected.deleted["activity_logs"]) == 5
+
+    report = _erase(school_url, people, mapping)
+
+    after = _snapshot(school_url)
+    assert state.erasure_problems(before, after, mapping, school.metadata, expected) == []
+    assert state.reported_counts(mapping, report) == state.expected_counts(mapping, expected)
+
+
 def test_erasing_the_rich_pupil_keeps_the_guardian_their_sibling_still_has(
     school_url: str,
 ) -> None:

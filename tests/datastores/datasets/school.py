@@ -380,6 +380,7 @@ def expected_erasure(
     *,
     scores_kept: bool = False,
     pupils_kept: bool = False,
+    logs_kept: bool = True,
 ) -> Erasure:
     """Logs stay with their personal columns masked (erase: mask); every other row of the
     people goes: nothing that stays points at them (the logs' NIS has no foreign key).
@@ -387,9 +388,10 @@ def expected_erasure(
     With `scores_kept` (assessment scores mapped `erase: mask`), the scores stay, and so do
     the enrolments they point at and the pupils those point at (declared foreign keys).
     With `pupils_kept` (pupils mapped `erase: mask`), the pupils' rows stay, masked. A pupil
-    who stays keeps the health record they point at, masked."""
+    who stays keeps the health record they point at, masked. Without `logs_kept` (logs
+    mapped `erase: delete`), the pupils' log entries and the replies under them go."""
     found = person_rows(state, people)
-    kept: dict[str, set[Key]] = {"activity_logs": found["activity_logs"]}
+    kept: dict[str, set[Key]] = {"activity_logs": found["activity_logs"] if logs_kept else set()}
     if scores_kept:
         kept["assessment_scores"] = found["assessment_scores"]
         scored = {state["assessment_scores"][k]["enrolment_id"] for k in kept["assessment_scores"]}
