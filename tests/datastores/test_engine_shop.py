@@ -32,7 +32,7 @@ from jagadata.datastores.engine import (
     restrict,
 )
 from jagadata.datastores.errors import DatastoreError, MappingError
-from jagadata.datastores.results import Outcome, Person
+from jagadata.datastores.results import Outcome, Person, Report
 from jagadata.manifest.mapping import Datastore
 
 SYSTEM = "shop_db"
@@ -52,7 +52,7 @@ def _snapshot(url: str) -> state.Snapshot:
     return state.snapshot(url, shop.metadata)
 
 
-def _erase(url: str, people: list[Person], mapping: Datastore = MAPPING) -> Any:
+def _erase(url: str, people: list[Person], mapping: Datastore = MAPPING) -> Report:
     with connect(url) as conn:
         plan = compile_plan(mapping, Operation.ERASE, people, system=SYSTEM)
         return erase(conn, plan, key=ERASURE_KEY)

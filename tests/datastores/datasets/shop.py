@@ -429,7 +429,7 @@ def expected_erasure(state: Snapshot, people: Iterable[Person]) -> Erasure:
     kept_customers = {k for k in found["customers"] if k[0] in ordering}
     gone_customers = found["customers"] - kept_customers
     gone_ids = {k[0] for k in gone_customers}
-    unlinked = {
+    unlinked: dict[Key, tuple[str, ...]] = {
         k: ("referred_by",)
         for k, r in state["customers"].items()
         if k not in gone_customers and r["referred_by"] in gone_ids
