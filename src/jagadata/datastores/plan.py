@@ -82,8 +82,9 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Restraint:
-    """A foreign key that stops a row from going while a row that stays points at it
-    (ON DELETE RESTRICT / NO ACTION, the default of a declared key)."""
+    """A foreign key that stops a row from going while a row that stays points at it (ON
+    DELETE RESTRICT / NO ACTION, the default of a declared key), or that would take the row
+    that stays with it (ON DELETE CASCADE)."""
 
     table: str
     columns: tuple[str, ...]
@@ -115,6 +116,23 @@ class Plan:
     @property
     def tables_in_order(self) -> list[str]:
         return sorted(self.levels, key=lambda name: (self.levels[name], name))
+
+    def delete_order(self, tables: Sequence[str]) -> list[str]:
+        """Children before parents: a table no other remaining table points at goes first."""
+        remaining = set(tables)
+        points_at: dict[str, set[str]] = {
+            name: {r.table for r in self.table(name).references if r.table != name} & remaining
+            for name in tables
+        }
+        order: list[str] = []
+        while remaining:
+            free = sorted(
+                (n for n in remaining if not any(n in points_at[o] for o in remaining if o != n)),
+                key=lambda n: (-self.levels[n], n),
+            ) or sorted(remaining, key=lambda n: (-self.levels[n], n))  # a cycle: deepest first
+            order.append(free[0])
+            remaining.discard(free[0])
+        return order
 
     def statements(self, dialect: str = "postgresql") -> list[str]:
         """The SQL of every step, as the database will receive it (values as placeholders)."""
@@ -196,8 +214,8 @@ def _graph(datastore: Datastore) -> tuple[list[Edge], list[Link], list[Restraint
                 edges.append(Edge(table.name, columns, target.name, to, table.name, reference))
             else:
                 links.append(Link(table.name, columns, target.name, to))
-            rule = reference.on_delete or (RowRule.RESTRICT if reference.declared else None)
-            if reference.declared and rule is RowRule.RESTRICT:
+            rule = reference.on_delete or RowRule.RESTRICT
+            if reference.declared and rule in (RowRule.RESTRICT, RowRule.CASCADE):
                 restraints.append(Restraint(table.name, columns, target.name, to))
     return edges, links, restraints
 

@@ -78,9 +78,7 @@ def resolve_url(
         )
     ).one_or_none()
     if secret is None:
-        raise ConnectionFailed(
-            NO_SECRET, hint=NO_SECRET_HINT, name=connection.secret, org=org_slug
-        )
+        raise ConnectionFailed(NO_SECRET, hint=NO_SECRET_HINT, name=connection.secret, org=org_slug)
     return secret.url
 
 

@@ -136,22 +136,46 @@ def plan_statements(plan: Any, dialect: str) -> list[str]:
                 render(select_statement(plan.table(name), conditions, schema), dialect)
             )
     if plan.operation is Operation.ERASE:
-        for link in plan.links:
-            t = sa_table(plan.table(link.table), link.columns, schema)
-            statement = (
-                sa.update(t)
-                .where(_match(t, Condition(link.columns, [None])))
-                .values({c: None for c in link.columns})
-            )
-            statements.append(render(statement, dialect))
-        for name in reversed(plan.tables_in_order):
-            table = plan.table(name)
-            t = sa_table(table, table.key, schema)
-            placeholder = [(None,) * len(table.key)]
-            statements.append(
-                render(sa.delete(t).where(_key_match(t, table.key, placeholder)), dialect)
-            )
+        statements += _erase_statements(plan, dialect, schema)
     return statements
+
+
+def _erase_statements(plan: Any, dialect: str, schema: str | None) -> list[str]:
+    """Unlinks, then masks of the rows that stay (a hold, `erase: mask`, or — only for the
+    rows a kept row points at — a RESTRICT foreign key), then deletes children first."""
+    out: list[str] = []
+    for link in plan.links:
+        t = sa_table(plan.table(link.table), link.columns, schema)
+        statement = (
+            sa.update(t)
+            .where(_match(t, Condition(link.columns, [None])))
+            .values({c: None for c in link.columns})
+        )
+        out.append(render(statement, dialect))
+    may_stay = {r.target for r in plan.restraints}
+    deleting = []
+    for name in plan.tables_in_order:
+        table = plan.table(name)
+        kept = table.hold is not None or table.erase.value == "mask"
+        if kept or name in may_stay:
+            masked = [c.name for c in table.columns if c.mask.value != "keep"]
+            if masked:
+                t = sa_table(table, [*table.key, *masked], schema)
+                placeholder = [(None,) * len(table.key)]
+                statement = (
+                    sa.update(t)
+                    .where(_key_match(t, table.key, placeholder))
+                    .values({c: sa.bindparam(f"masked_{c}", required=False) for c in masked})
+                )
+                out.append(render(statement, dialect))
+        if not kept:
+            deleting.append(name)
+    for name in plan.delete_order(deleting):
+        table = plan.table(name)
+        t = sa_table(table, table.key, schema)
+        placeholder = [(None,) * len(table.key)]
+        out.append(render(sa.delete(t).where(_key_match(t, table.key, placeholder)), dialect))
+    return out
 
 
 class SqlConnector:
