@@ -5,6 +5,7 @@ Luhn; NPWP; names and addresses; and no false alarm on scores, prices or dates."
 from __future__ import annotations
 
 import random
+import string
 from datetime import date
 
 import pytest
@@ -254,7 +255,18 @@ def _column_values() -> st.SearchStrategy[list[object]]:
             None,
         ]
     )
-    return st.lists(st.one_of(generated, st.text(max_size=30)), max_size=40)
+    inside = st.sampled_from(
+        [
+            "Budi\tSantoso",
+            "0812\t3456\t7890",
+            "Jl.\tMerdeka No.\x1c5, Kota Bandung",
+            "a@b.id\tx",
+            "Siti\x0bRahayu",
+            "RT\r01 RW 02 Desa Suka",
+        ]
+    )  # white space inside a value, which the column's lines keep
+    ascii_text = st.text(alphabet=string.printable, max_size=30)
+    return st.lists(st.one_of(generated, inside, ascii_text, st.text(max_size=30)), max_size=40)
 
 
 @settings(max_examples=300)
