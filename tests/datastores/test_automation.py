@@ -289,6 +289,8 @@ def test_a_missing_secret_fails_the_run_clearly_and_leaves_the_task_open(
     assert "jagadata datastore connect" in raised.value.render("en")
     run = session.scalars(select(DatastoreRun)).one()
     assert run.status == RunStatus.FAILED.value and "platform" in (run.error or "")
+    assert "jagadata datastore connect" in automation.error_text(run.error, "id")
+    assert "belum ada rahasia koneksi" in automation.error_text(run.error, "id")
     session.refresh(task)
     assert task.done_at is None
     assert request.status == RequestStatus.IN_PROGRESS.value

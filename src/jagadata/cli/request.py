@@ -311,7 +311,7 @@ def run_command(
             console.print(
                 escape(
                     _t(lang, "{system}: done — {summary}").format(
-                        system=task.system, summary=automation.summary_line(run.report or {})
+                        system=task.system, summary=automation.summary_line(run.report or {}, lang)
                     )
                 )
             )

@@ -29,6 +29,7 @@ from jagadata.accounts.roles import Action
 from jagadata.audit.service import Actor
 from jagadata.console.audited import audited_view
 from jagadata.console.render import DOMAIN, console_language, render
+from jagadata.console.requests_engine import ask_engine, engine_rows
 from jagadata.db import atomic
 from jagadata.i18n import N_, gettext
 from jagadata.law.articles import art, cite_all
@@ -540,6 +541,11 @@ def _detail(
     clock_changes = [e for e in events if e.kind == EventKind.CLOCK_START_CHANGED]
     right = Right(found.right)
     asked_by = (found.outcome or {}).get("asked_by")
+    try:
+        _, manifest = service.manifest_in_force(session, member.organisation)
+    except RequestProblem:
+        manifest = None
+    engine = engine_rows(session, found, manifest, lang)
     return render(
         request,
         "console/request.html",
@@ -590,6 +596,7 @@ def _detail(
                     or next(iter(task.instructions.values()), ""),
                     "done_by": names.get(task.done_by_id) if task.done_by_id else None,
                     "done_at": local(task.done_at, found.zone, lang) if task.done_at else None,
+                    "engine": engine.get(task.id),
                 }
                 for task in tasks
             ],
@@ -685,6 +692,7 @@ DONE_NOTICES: Final = {
     "reject": N_("Sent back: the request is in progress again."),
     "clock": N_("The clock now counts from verification."),
     "filed": N_("The request is recorded."),
+    "engine": N_("The engine will do the task in the database within a minute; reload to see it."),
 }
 
 
@@ -919,6 +927,18 @@ def tick(
             )
 
     return _step(request, session, member, reference, "task", change)
+
+
+@router.post("/admin/o/{org}/requests/{reference}/tasks/{task_id}/engine")
+def run_engine(
+    reference: str, task_id: int, request: Request, session: SessionDep, member: Handler
+) -> Response:
+    """Ask the datastore engine to do (or try again) one task in a mapped database."""
+
+    def change(found: RightsRequest) -> str:
+        return ask_engine(session, found, task_id, user_id=member.user.id)
+
+    return _step(request, session, member, reference, "engine", change)
 
 
 def _kind(kind: str) -> AttachmentKind:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import logging
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -37,7 +38,7 @@ from jagadata.datastores.plan import Operation, Plan, compile_plan
 from jagadata.datastores.results import Outcome, Person, Report
 from jagadata.datastores.service import pseudonym_key, resolve_url
 from jagadata.db.tenancy import across_organisations, scoped_session
-from jagadata.i18n import N_
+from jagadata.i18n import N_, gettext
 from jagadata.jobs import JobContext, job
 from jagadata.jobs.nudges import enqueue_after_commit
 from jagadata.jobs.reconciler import reconciles
@@ -165,21 +166,64 @@ def _open_run(
     return run
 
 
+def stored_error(error: DatastoreError) -> str:
+    """The error as kept on the run: its msgids and values, so it reads in anyone's language."""
+    return json.dumps(
+        {
+            "message": error.message,
+            "hint": error.hint,
+            "where": error.where,
+            "values": {k: str(v) for k, v in error.values.items()},
+        },
+        ensure_ascii=False,
+    )
+
+
+def error_text(stored: str | None, lang: str) -> str:
+    """A run's stored error in `lang`."""
+    if not stored:
+        return ""
+    try:
+        parts = json.loads(stored)
+        error = DatastoreError(
+            parts["message"], where=parts.get("where"), hint=parts.get("hint"), **parts["values"]
+        )
+    except (ValueError, KeyError, TypeError):
+        return stored
+    return error.render(lang)
+
+
 def _changed_nothing(report: Report) -> bool:
     changing = (Outcome.DELETED, Outcome.UNLINKED, Outcome.UPDATED)
     return not any(t.counts.get(o) for t in report.tables for o in changing)
 
 
-def summary_line(report: Mapping[str, Any]) -> str:
+OUTCOME_WORDS: Final = {
+    Outcome.DELETED: N_("{count} deleted"),
+    Outcome.MASKED: N_("{count} masked"),
+    Outcome.RETAINED: N_("{count} kept"),
+    Outcome.UPDATED: N_("{count} corrected"),
+    Outcome.RESTRICTED: N_("{count} restricted"),
+    Outcome.UNLINKED: N_("{count} unlinked"),
+}
+FOUND_WORDS: Final = N_("{count} found")
+NOTHING_FOUND: Final = N_("no rows of the person were found")
+
+
+def summary_line(report: Mapping[str, Any], lang: str = "id") -> str:
     """The report in one line for the task's note: 'customers: 1 masked; orders: 2 deleted'."""
+
+    def said(message: str, count: int) -> str:
+        return gettext(lang, message, "datastores").format(count=count)
+
     parts = []
     for table in report.get("tables", []):
-        counts = [f"{table[o.value]} {o.value}" for o in Outcome if table.get(o.value)]
+        counts = [said(OUTCOME_WORDS[o], table[o.value]) for o in Outcome if table.get(o.value)]
         if counts:
             parts.append(f"{table['table']}: {', '.join(counts)}")
         elif table.get("found"):
-            parts.append(f"{table['table']}: {table['found']} found")
-    return "; ".join(parts) or "no rows of the person were found"
+            parts.append(f"{table['table']}: {said(FOUND_WORDS, table['found'])}")
+    return "; ".join(parts) or gettext(lang, NOTHING_FOUND, "datastores")
 
 
 def run_task(
@@ -236,13 +280,13 @@ def run_task(
         run = session.get(DatastoreRun, run.id) or run
         run.status = RunStatus.FAILED.value
         run.lease_until = None
-        run.error = error.render("en")
+        run.error = stored_error(error)
         requests.append(
             session,
             request,
             EventKind.NOTE,
             actor,
-            {"system": task.system, "engine": plan.operation.value, "failed": run.error},
+            {"system": task.system, "engine": plan.operation.value, "failed": error.render("en")},
             at=_now(),
         )
         session.commit()
