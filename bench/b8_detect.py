@@ -326,7 +326,8 @@ def best_of(runs: int, action: Callable[[], Any]) -> float:
 
 def line(name: str, value: float, unit: str, ratio: float, baseline: str) -> str:
     digits = 0 if value >= 100 else 2
-    return f"{name}: {value:.{digits}f} {unit} (ratio {ratio:.2f} vs {baseline})"
+    figure = f"{value:.{digits}f} {unit}".strip()
+    return f"{name}: {figure} (ratio {ratio:.2f} vs {baseline})"
 
 
 def main() -> None:
