@@ -413,11 +413,9 @@ def _count_lines(joined: str, name_hint: bool) -> dict[Kind, int]:
             if counts[Kind.NPWP]:
                 numeric = _NPWP_LINES.sub("", joined)
         compacted = _DECIMAL_TAIL.sub(",", numeric).translate(_COMPACT_TABLE)
-        counts[Kind.NIK] = len(_NIK_LINES.findall(compacted))
+        compacted, counts[Kind.NIK] = _NIK_LINES.subn("", compacted)
         counts[Kind.CARD] = sum(
-            1
-            for digits in _CARD_LINES.findall(compacted)
-            if luhn_valid(digits) and not _NIK_VALUE.fullmatch(digits)
+            1 for digits in _CARD_LINES.findall(compacted) if luhn_valid(digits)
         )
         counts[Kind.PHONE] = len(_PHONE_LINES.findall(compacted))
     if _LETTER.search(joined):
