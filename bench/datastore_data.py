@@ -16,9 +16,9 @@ Values come from pools drawn once from Faker's id_ID locale (names, streets, cit
 combined per row, so a million customers do not mean a hundred million Faker calls; NIKs are
 valid (province, district, birth date, serial); phone numbers are unique per customer and
 written the way each table's application wrote them (+62…, 62…, 08…). The same seed gives the
-same database. Rows are loaded with PostgreSQL COPY, customers split into contiguous ranges
-over --jobs processes; within each chunk the child rows are shuffled, as orders of many
-customers interleave in a real shop's tables.
+same database, whatever the number of processes. Rows are loaded with PostgreSQL COPY,
+customers split into contiguous ranges over --jobs processes; within each chunk the child rows
+are shuffled, as orders of many customers interleave in a real shop's tables.
 
 The mapping of this schema is bench/shop_bench.yaml.
 """
@@ -514,7 +514,10 @@ def main() -> None:
         f"seed {args.seed}, {args.jobs} processes",
         flush=True,
     )
-    bounds = [1 + args.customers * j // args.jobs for j in range(args.jobs + 1)]
+    # Ranges start on multiples of CHUNK: each chunk is generated from the seed and its first
+    # customer, so the database is the same whatever the number of processes.
+    bounds = [1 + args.customers * j // args.jobs // CHUNK * CHUNK for j in range(args.jobs)]
+    bounds.append(args.customers + 1)
     rows = 0
 
     def load() -> None:
