@@ -93,10 +93,10 @@ _CARD_SHAPE: Final = (
     r"|6(?:011|5\d\d)\d{12,15})"  # Discover
 )
 _PHONE: Final = (
-    r"(?:\+62\(?\d{8,12}"  # +62 written out: the number that follows, whatever its area code
+    r"(?:\+62\(?0?\)?[1-9]\d{7,11}"  # +62 written out, (0) or not, then anything but 0
     r"|\+?62[2-9]\d{7,11}"  # 62 812…, area code or mobile prefix 2–9, 8 to 12 digits
     r"|0[2-9]\d{7,11}"  # 0812…, (0)21…
-    r"|\(0\d{7,11}"  # (021) 5790 1234, (0812) 865 7070
+    r"|\(0[1-9]\d{6,10}"  # (021) 5790 1234, (0812) 865 7070: never (000)
     r"|8[1-9]\d{7,10})"  # 812 3456 789: a mobile number stored without its leading 0
 )
 _NPWP: Final = r"\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}"

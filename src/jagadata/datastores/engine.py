@@ -74,6 +74,7 @@ class Connector(Protocol):
     def insert_missing(
         self, name: str, rows: Sequence[Mapping[str, Any]], unique: Sequence[str]
     ) -> int: ...
+    def batched(self) -> Any: ...
 
 
 _DEFAULT_MASKS: Final = {
@@ -386,7 +387,8 @@ def _mark_restricted(conn: Connector, plan: Plan, table: TableMap, keys: Sequenc
         return 0
     if restriction.column:
         shape = conn.shapes(table)[restriction.column]
-        return conn.update_rows(table, keys, {restriction.column: _restriction_value(shape)})
+        conn.update_rows(table, keys, {restriction.column: _restriction_value(shape)})
+        return len(keys)
     assert restriction.table is not None
     stamp = now()
     rows = [
@@ -474,31 +476,49 @@ def erase(
             own = sorted(found[link.table].rows, key=repr) if link.table in found else []
             unlinked = conn.unlink(plan.table(link.table), link.columns, values, own)
             report.table(link.table).add(Outcome.UNLINKED, unlinked)
-        for name in plan.tables_in_order:
+        for name in plan.tables_in_order:  # before the batch: a side table is read first
             kept = sorted(decision.keep.get(name, ()), key=repr)
-            if not kept:
-                continue
-            table = plan.table(name)
-            entry = report.table(name)
-            entry.add(Outcome.MASKED, _mask_rows(conn, table, found[name], kept, masks[name], key))
-            entry.add(Outcome.RESTRICTED, _mark_restricted(conn, plan, table, kept))
-            message, details = decision.why[name]
-            entry.reason = message.format(**details) if details else message
-            if table.hold is not None:
-                entry.reason = table.hold.reason.get("id")
-                entry.legal_source = table.hold.legal_source
-        for name in plan.delete_order([n for n, keys in going.items() if keys]):
-            table = plan.table(name)
-            keys = going[name]
-            _cut_self_references(conn, table, keys, plan.datastore.batch_size)
-            for i in range(0, len(keys), plan.datastore.batch_size):
-                conn.delete_rows(table, keys[i : i + plan.datastore.batch_size])
-            # Every key found in this transaction is gone now, whether this statement or the
-            # database's own ON DELETE CASCADE removed it (the row count says only the former).
-            report.table(name).add(Outcome.DELETED, len(keys))
+            added = _mark_restricted(conn, plan, plan.table(name), kept)
+            report.table(name).add(Outcome.RESTRICTED, added)
+        with conn.batched():
+            _mask_and_delete(conn, plan, report, found, decision, going, masks, key)
         if before_commit is not None:
             before_commit(report)
     return report
+
+
+def _mask_and_delete(
+    conn: Connector,
+    plan: Plan,
+    report: Report,
+    found: Mapping[str, _Found],
+    decision: _Decision,
+    going: Mapping[str, list[Key]],
+    masks: Mapping[str, list[ColumnMap]],
+    key: bytes,
+) -> None:
+    """Mask the rows that stay, then delete the rest children first."""
+    for name in plan.tables_in_order:
+        kept = sorted(decision.keep.get(name, ()), key=repr)
+        if not kept:
+            continue
+        table = plan.table(name)
+        entry = report.table(name)
+        entry.add(Outcome.MASKED, _mask_rows(conn, table, found[name], kept, masks[name], key))
+        message, details = decision.why[name]
+        entry.reason = message.format(**details) if details else message
+        if table.hold is not None:
+            entry.reason = table.hold.reason.get("id")
+            entry.legal_source = table.hold.legal_source
+    for name in plan.delete_order([n for n, keys in going.items() if keys]):
+        table = plan.table(name)
+        keys = going[name]
+        _cut_self_references(conn, table, keys, plan.datastore.batch_size)
+        for i in range(0, len(keys), plan.datastore.batch_size):
+            conn.delete_rows(table, keys[i : i + plan.datastore.batch_size])
+        # Every key found in this transaction is gone now, whether this statement or the
+        # database's own ON DELETE CASCADE removed it (the row count says only the former).
+        report.table(name).add(Outcome.DELETED, len(keys))
 
 
 # --- rectification and restriction -------------------------------------------------------

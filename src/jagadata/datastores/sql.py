@@ -10,7 +10,7 @@ transaction that commits at the end or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +41,9 @@ class Condition:
     lower: bool = False
 
 
+PROBE: Final = 10_000
+"""Rows one statement reads in a single round trip before it switches to a streaming cursor."""
+
 BAD_URL: Final = N_("the database address cannot be read: {reason}")
 BAD_URL_HINT: Final = N_(
     "write it as postgresql+psycopg://user@host/db, mysql+pymysql://user@host/db or "
@@ -56,6 +59,7 @@ UNKNOWN_DB_HINT: Final = N_(
     "correct the mapping to the database's spelling (`jagadata datastore scan` lists drift)"
 )
 STATEMENT_FAILED: Final = N_("the database refused a statement on '{table}': {reason}")
+BATCH_FAILED: Final = N_("the database refused one of the changes: {reason}")
 STATEMENT_FAILED_HINT: Final = N_(
     "nothing was changed in this datastore (the transaction was rolled back); a table that "
     "is not mapped may still point at these rows: map it"
@@ -80,31 +84,57 @@ def sa_table(table: TableMap, columns: Sequence[str], schema: str | None = None)
     )
 
 
-def _match(t: sa.TableClause, condition: Condition) -> sa.ColumnElement[bool]:
+def _match(
+    t: sa.TableClause, condition: Condition, *, arrays: bool = False, name: str | None = None
+) -> sa.ColumnElement[bool]:
+    """`column IN (…)`, or on PostgreSQL (`arrays`) `column = ANY(:array)`: one bound array
+    whatever the number of values, so the statement's text stays the same and the server
+    plans it once (psycopg prepares a statement it sees repeatedly)."""
     cols = [t.c[name] for name in condition.columns]
-    if condition.lower:
-        return sa.func.lower(sa.func.trim(cols[0])).in_(list(condition.values))
-    if len(cols) == 1:
-        return cols[0].in_(list(condition.values))
-    return sa.tuple_(*cols).in_([tuple(v) for v in condition.values])
+    values = list(condition.values)
+    target: sa.ColumnElement[Any] = (
+        sa.func.lower(sa.func.trim(cols[0])) if condition.lower else cols[0]
+    )
+    if len(cols) == 1 or condition.lower:
+        if arrays:
+            return target == sa.any_(sa.bindparam(name, values))
+        return target.in_(values)
+    return sa.tuple_(*cols).in_([tuple(v) for v in values])
 
 
 def select_statement(
-    table: TableMap, conditions: Sequence[Condition], schema: str | None = None
+    table: TableMap,
+    conditions: Sequence[Condition],
+    schema: str | None = None,
+    *,
+    arrays: bool = False,
 ) -> sa.Select[Any]:
     names = [n for condition in conditions for n in condition.columns]
     t = sa_table(table, names, schema)
     return (
         sa.select(sa.literal_column("*"))
         .select_from(t)
-        .where(sa.or_(*(_match(t, c) for c in conditions)))
+        .where(
+            sa.or_(
+                *(
+                    _match(t, c, arrays=arrays, name=f"v{i}" if arrays else None)
+                    for i, c in enumerate(conditions)
+                )
+            )
+        )
     )
 
 
 def _key_match(
-    t: sa.TableClause, key: Sequence[str], keys: Sequence[Key]
+    t: sa.TableClause,
+    key: Sequence[str],
+    keys: Sequence[Key],
+    *,
+    arrays: bool = False,
+    name: str | None = None,
 ) -> sa.ColumnElement[bool]:
-    return _match(t, Condition(tuple(key), [k[0] for k in keys] if len(key) == 1 else keys))
+    condition = Condition(tuple(key), [k[0] for k in keys] if len(key) == 1 else keys)
+    return _match(t, condition, arrays=arrays, name=name)
 
 
 def render(statement: sa.ClauseElement, dialect: str) -> str:
@@ -185,6 +215,8 @@ class SqlConnector:
         self.engine = engine
         self.schema = schema
         self.dialect = engine.dialect.name
+        self.arrays = self.dialect == "postgresql"
+        self._compiled: dict[Any, tuple[str, dict[str, Any]]] = {}
         self._connection: Connection | None = None
         self._shapes: dict[str, dict[str, ColumnShape]] = {}
 
@@ -245,6 +277,23 @@ class SqlConnector:
                 connection.exec_driver_sql("SELECT 1")  # the snapshot starts at the first read
             yield
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Statements inside are sent without waiting for each answer (PostgreSQL's pipeline),
+        in order; a refusal surfaces when the block ends. Row counts inside are not known."""
+        if not self.arrays:
+            yield
+            return
+        raw = self.connection.connection.dbapi_connection
+        assert raw is not None
+        try:
+            with raw.pipeline():
+                yield
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            raise DatastoreError(
+                BATCH_FAILED, hint=STATEMENT_FAILED_HINT, reason=_reason(error)
+            ) from None
+
     # -- schema --------------------------------------------------------------------------
 
     def shapes(self, table: TableMap) -> dict[str, ColumnShape]:
@@ -276,19 +325,108 @@ class SqlConnector:
     def find(
         self, table: TableMap, conditions: Sequence[Condition], *, chunk: int
     ) -> Iterator[tuple[tuple[str, ...], list[tuple[Any, ...]]]]:
-        """The rows matching any condition, in chunks of at most `chunk` rows."""
-        statement = select_statement(table, conditions, self.schema)
+        """The rows matching any condition, in chunks of at most `chunk` rows.
+
+        One round trip reads up to PROBE rows; only a result larger than that (a person with
+        a great many rows) is read again through a server-side cursor, chunk by chunk, so
+        memory stays bounded without paying a cursor's round trips on every statement."""
+        if self.arrays and all(len(c.columns) == 1 or c.lower for c in conditions):
+            columns, rows = self._probe_driver(table, conditions)
+        else:
+            statement = select_statement(table, conditions, self.schema)
+            result = self._execute(table, statement.limit(PROBE + 1))
+            columns = tuple(result.keys())
+            rows = [tuple(row) for row in result]
+        if len(rows) <= PROBE:
+            for start in range(0, len(rows), chunk):
+                yield columns, rows[start : start + chunk]
+            return
+        del rows
+        statement = select_statement(table, conditions, self.schema, arrays=self.arrays)
         result = self._execute(
             table, statement, options={"stream_results": True, "yield_per": chunk}
         )
-        columns = tuple(result.keys())
         for partition in result.partitions():
             yield columns, [tuple(row) for row in partition]
+
+    def _probe_driver(
+        self, table: TableMap, conditions: Sequence[Condition]
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        """The probe on PostgreSQL, straight through the driver: the statement's text depends
+        only on the table and the columns compared (values travel as arrays), so it is
+        compiled once per shape and the server prepares it once; SQLAlchemy's per-statement
+        work is the largest cost of a query that returns a handful of rows."""
+        shape = (table.name, tuple((c.columns, c.lower) for c in conditions))
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            statement = select_statement(table, conditions, self.schema, arrays=True)
+            done = statement.limit(PROBE + 1).compile(dialect=self.engine.dialect)
+            compiled = self._compiled[shape] = (str(done), dict(done.params))
+        sql, fixed = compiled
+        params = {**fixed, **{f"v{i}": list(c.values) for i, c in enumerate(conditions)}}
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            columns = tuple(d[0] for d in cursor.description)
+            rows = [tuple(row) for row in cursor.fetchall()]
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            raise DatastoreError(
+                STATEMENT_FAILED,
+                where=table.name,
+                hint=STATEMENT_FAILED_HINT,
+                table=table.name,
+                reason=_reason(error),
+            ) from None
+        finally:
+            cursor.close()
+        return columns, rows
+
+    def _driver(
+        self,
+        table: TableMap,
+        shape: Any,
+        build: Callable[[], sa.Executable],
+        params: Mapping[str, Any],
+    ) -> int:
+        """Run a statement of a known shape straight through the driver (PostgreSQL): compiled
+        once per shape, its values bound as arrays; the number of rows it changed."""
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            done = build().compile(dialect=self.engine.dialect)  # type: ignore[attr-defined]
+            compiled = self._compiled[shape] = (str(done), dict(done.params))
+        sql, fixed = compiled
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.execute(sql, {**fixed, **params})
+            return int(cursor.rowcount)
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            raise DatastoreError(
+                STATEMENT_FAILED,
+                where=table.name,
+                hint=STATEMENT_FAILED_HINT,
+                table=table.name,
+                reason=_reason(error),
+            ) from None
+        finally:
+            cursor.close()
 
     # -- writing -------------------------------------------------------------------------
 
     def update_rows(self, table: TableMap, keys: Sequence[Key], values: Mapping[str, Any]) -> int:
         """The same values into every row of `keys`."""
+        names = tuple(values)
+
+        def build() -> sa.Update:
+            t = sa_table(table, [*table.key, *names], self.schema)
+            return (
+                sa.update(t)
+                .where(_key_match(t, table.key, [(None,)], arrays=True, name="keys"))
+                .values({n: sa.bindparam(f"set_{n}") for n in names})
+            )
+
+        if self.arrays and len(table.key) == 1:
+            params = {"keys": [k[0] for k in keys], **{f"set_{n}": values[n] for n in names}}
+            return self._driver(table, ("update", table.name, names), build, params)
         t = sa_table(table, [*table.key, *values], self.schema)
         statement = sa.update(t).where(_key_match(t, table.key, keys)).values(dict(values))
         return int(self._execute(table, statement).rowcount)
@@ -308,11 +446,47 @@ class SqlConnector:
                 .where(sa.and_(*(t.c[k] == sa.bindparam(f"k_{k}") for k in table.key)))
                 .values({name: sa.bindparam(f"v_{name}") for name in names})
             )
-            self._execute(table, statement, rows)
+            if self.arrays:
+                self._driver_many(table, ("update_each", table.name, names), statement, rows)
+            else:
+                self._execute(table, statement, rows)
             done += len(rows)
         return done
 
+    def _driver_many(
+        self,
+        table: TableMap,
+        shape: Any,
+        statement: sa.Update,
+        rows: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """One statement for many rows through the driver (psycopg pipelines them)."""
+        compiled = self._compiled.get(shape)
+        if compiled is None:
+            done = statement.compile(dialect=self.engine.dialect)
+            compiled = self._compiled[shape] = (str(done), {})
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.executemany(compiled[0], rows)
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            raise DatastoreError(
+                STATEMENT_FAILED,
+                where=table.name,
+                hint=STATEMENT_FAILED_HINT,
+                table=table.name,
+                reason=_reason(error),
+            ) from None
+        finally:
+            cursor.close()
+
     def delete_rows(self, table: TableMap, keys: Sequence[Key]) -> int:
+        def build() -> sa.Delete:
+            t = sa_table(table, table.key, self.schema)
+            return sa.delete(t).where(_key_match(t, table.key, [(None,)], arrays=True, name="keys"))
+
+        if self.arrays and len(table.key) == 1:
+            params = {"keys": [k[0] for k in keys]}
+            return self._driver(table, ("delete", table.name), build, params)
         t = sa_table(table, table.key, self.schema)
         return int(
             self._execute(table, sa.delete(t).where(_key_match(t, table.key, keys))).rowcount
