@@ -12,34 +12,27 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
-from functools import cache
 from pathlib import Path
 
 import pytest
 from faker import Faker
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from jagadata.config import Settings, get_settings
 from jagadata.crypto import forget_keyrings
-from jagadata.db import make_engine, safe_url, session_factory
+from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import upgrade
 from jagadata.manifest.loader import LoadedManifest, load_manifest, load_manifest_text
+from scratch_databases import scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 EXAMPLE_MANIFESTS = (EXAMPLES / "la-gelato-academy.yaml", EXAMPLES / "millealab.yaml")
-POSTGRES_URL = os.environ.get(
-    "JAGADATA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 MakeManifest = Callable[..., LoadedManifest]
 
@@ -59,52 +52,6 @@ def _isolated_environment(
     yield
     get_settings.cache_clear()
     forget_keyrings()
-
-
-@cache
-def _postgres_problem() -> str | None:
-    """Why the test PostgreSQL cannot be used, or None; asked once per test session."""
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        return str(getattr(error, "orig", error)).strip().splitlines()[0]
-    finally:
-        engine.dispose()
-    return None
-
-
-def require_postgres() -> None:
-    """Skip (or, under CI=true, fail) the calling test when PostgreSQL is unreachable."""
-    problem = _postgres_problem()
-    if problem is None:
-        return
-    message = (
-        f"PostgreSQL at {safe_url(POSTGRES_URL)} cannot be used ({problem}); start it "
-        "(scripts/services) or point JAGADATA_TEST_POSTGRES_URL at a server"
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-@contextmanager
-def scratch_postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test; dropped (even if still in use) after."""
-    require_postgres()
-    name = f"jagadata_test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

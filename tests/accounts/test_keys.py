@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Annotated
 
+import pytest
 from accounts_helpers import (
     GELATO,
     MILLEALAB,

@@ -3,15 +3,12 @@ PostgreSQL and MariaDB, each a fresh scratch database dropped after the test."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from targets import ENGINES, scratch_target
+from scratch_databases import ENGINES, scratch_target
 
 
 @pytest.fixture(params=ENGINES)

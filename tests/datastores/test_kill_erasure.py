@@ -22,11 +22,11 @@ import sqlalchemy as sa
 import yaml
 from faker import Faker
 from sqlalchemy.engine import make_url
-from targets import ENGINES, scratch_target
 
 from jagadata.datastores.engine import Operation, compile_plan, connect, erase
 from jagadata.datastores.results import Person
 from jagadata.manifest.mapping import Datastore
+from scratch_databases import ENGINES, scratch_target
 
 WORKER = Path(__file__).with_name("erase_worker.py")
 KEY = bytes(range(32))  # the worker's key: pseudonyms must match between the two runs

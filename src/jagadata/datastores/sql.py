@@ -294,6 +294,17 @@ class SqlConnector:
                 BATCH_FAILED, hint=STATEMENT_FAILED_HINT, reason=_reason(error)
             ) from None
 
+    @contextmanager
+    def _cursor(self, table: TableMap) -> Iterator[Any]:
+        """A driver cursor on the run's connection; a refusal becomes one DatastoreError."""
+        cursor = self.connection.connection.cursor()
+        try:
+            yield cursor
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            raise _refused(table, error) from None
+        finally:
+            cursor.close()
+
     # -- schema --------------------------------------------------------------------------
 
     def shapes(self, table: TableMap) -> dict[str, ColumnShape]:
@@ -364,22 +375,10 @@ class SqlConnector:
             compiled = self._compiled[shape] = (str(done), dict(done.params))
         sql, fixed = compiled
         params = {**fixed, **{f"v{i}": list(c.values) for i, c in enumerate(conditions)}}
-        cursor = self.connection.connection.cursor()
-        try:
+        with self._cursor(table) as cursor:
             cursor.execute(sql, params)
             columns = tuple(d[0] for d in cursor.description)
-            rows = [tuple(row) for row in cursor.fetchall()]
-        except self.engine.dialect.loaded_dbapi.Error as error:
-            raise DatastoreError(
-                STATEMENT_FAILED,
-                where=table.name,
-                hint=STATEMENT_FAILED_HINT,
-                table=table.name,
-                reason=_reason(error),
-            ) from None
-        finally:
-            cursor.close()
-        return columns, rows
+            return columns, [tuple(row) for row in cursor.fetchall()]
 
     def _driver(
         self,
@@ -395,20 +394,9 @@ class SqlConnector:
             done = build().compile(dialect=self.engine.dialect)  # type: ignore[attr-defined]
             compiled = self._compiled[shape] = (str(done), dict(done.params))
         sql, fixed = compiled
-        cursor = self.connection.connection.cursor()
-        try:
+        with self._cursor(table) as cursor:
             cursor.execute(sql, {**fixed, **params})
             return int(cursor.rowcount)
-        except self.engine.dialect.loaded_dbapi.Error as error:
-            raise DatastoreError(
-                STATEMENT_FAILED,
-                where=table.name,
-                hint=STATEMENT_FAILED_HINT,
-                table=table.name,
-                reason=_reason(error),
-            ) from None
-        finally:
-            cursor.close()
 
     # -- writing -------------------------------------------------------------------------
 
@@ -465,19 +453,8 @@ class SqlConnector:
         if compiled is None:
             done = statement.compile(dialect=self.engine.dialect)
             compiled = self._compiled[shape] = (str(done), {})
-        cursor = self.connection.connection.cursor()
-        try:
+        with self._cursor(table) as cursor:
             cursor.executemany(compiled[0], rows)
-        except self.engine.dialect.loaded_dbapi.Error as error:
-            raise DatastoreError(
-                STATEMENT_FAILED,
-                where=table.name,
-                hint=STATEMENT_FAILED_HINT,
-                table=table.name,
-                reason=_reason(error),
-            ) from None
-        finally:
-            cursor.close()
 
     def delete_rows(self, table: TableMap, keys: Sequence[Key]) -> int:
         def build() -> sa.Delete:
@@ -544,13 +521,17 @@ class SqlConnector:
                 statement, params or None, execution_options=dict(options or {})
             )
         except DBAPIError as error:
-            raise DatastoreError(
-                STATEMENT_FAILED,
-                where=table.name,
-                hint=STATEMENT_FAILED_HINT,
-                table=table.name,
-                reason=_reason(error),
-            ) from None
+            raise _refused(table, error) from None
+
+
+def _refused(table: TableMap, error: BaseException) -> DatastoreError:
+    return DatastoreError(
+        STATEMENT_FAILED,
+        where=table.name,
+        hint=STATEMENT_FAILED_HINT,
+        table=table.name,
+        reason=_reason(error),
+    )
 
 
 def now() -> datetime:

@@ -1,5 +1,6 @@
-"""Scratch organisation databases for the datastore tests: SQLite, PostgreSQL and MariaDB,
-each created empty for one test and dropped after it."""
+"""Scratch databases for tests: PostgreSQL (jagadata's own store, and an organisation's
+database) and MariaDB (an organisation's database), each created empty for one test and
+dropped after it. A server that cannot be reached skips the test, or fails it under CI=true."""
 
 from __future__ import annotations
 
@@ -37,11 +38,13 @@ def _problem(url: str) -> str | None:
     return None
 
 
-def _require(kind: str, problem: str | None, variable: str) -> None:
+def _require(kind: str, url: str, variable: str) -> None:
+    problem = _problem(url)
     if problem is None:
         return
+    where = make_url(url).render_as_string(hide_password=True)
     message = (
-        f"{kind} cannot be used ({problem}); start it (scripts/services) or point "
+        f"{kind} at {where} cannot be used ({problem}); start it (scripts/services) or point "
         f"{variable} at a server"
     )
     if os.environ.get("CI") == "true":
@@ -49,11 +52,16 @@ def _require(kind: str, problem: str | None, variable: str) -> None:
     pytest.skip(message)
 
 
+def require_postgres() -> None:
+    """Skip (or, under CI=true, fail) the calling test when PostgreSQL is unreachable."""
+    _require("PostgreSQL", POSTGRES_URL, "JAGADATA_TEST_POSTGRES_URL")
+
+
 @contextmanager
 def scratch_postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test; dropped (even if still in use) after."""
-    _require("PostgreSQL", _problem(POSTGRES_URL), "JAGADATA_TEST_POSTGRES_URL")
-    name = f"jagadata_target_{uuid.uuid4().hex[:16]}"
+    require_postgres()
+    name = f"jagadata_test_{uuid.uuid4().hex[:16]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -70,8 +78,8 @@ def scratch_postgres_database() -> Iterator[str]:
 @contextmanager
 def scratch_mariadb_database() -> Iterator[str]:
     """A new, empty MariaDB database for one test; dropped after."""
-    _require("MariaDB", _problem(MARIADB_URL), "JAGADATA_TEST_MARIADB_URL")
-    name = f"jagadata_target_{uuid.uuid4().hex[:16]}"
+    _require("MariaDB", MARIADB_URL, "JAGADATA_TEST_MARIADB_URL")
+    name = f"jagadata_test_{uuid.uuid4().hex[:16]}"
     admin = create_engine(MARIADB_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
