@@ -30,10 +30,10 @@ from jagadata.consent import public as consent_public
 from jagadata.consent import views as consent_views
 from jagadata.console.views import install as install_console
 from jagadata.crypto import get_keyring
+from jagadata.datastores import automation as datastore_automation  # noqa: F401 - starts engine runs
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision
 from jagadata.policy.render import policy_stylesheet
-from jagadata.datastores import automation as datastore_automation  # noqa: F401 - starts engine runs
 from jagadata.rights import api as rights_api
 from jagadata.rights import download as rights_download
 from jagadata.rights import pages as rights_pages
