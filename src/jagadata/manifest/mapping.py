@@ -245,6 +245,19 @@ RESTRICTION_NEEDS_ONE_PLACE: Final = N_(
 )
 
 
+class TableRetention(_Strict):
+    """Which retention rule ends this table's rows, and the column holding the moment its
+    period counts from (Art. 42(1)(a), 43(1)(a)): a row whose moment plus the rule's duration
+    has passed is deleted or anonymised by the retention sweep; a row whose column is empty
+    (an account still open) is not due."""
+
+    rule: Slug = Field(description="The retention rule (retention[].id) for these rows.")
+    since: SqlName = Field(
+        description="The column holding the rule's start event: created_at, closed_at, "
+        "last_activity_at, paid_at."
+    )
+
+
 class TableMap(_Strict):
     name: SqlName
     key: list[SqlName] = Field(
@@ -257,6 +270,9 @@ class TableMap(_Strict):
     erase: Erase = Field(default=Erase.DELETE)
     hold: Hold | None = None
     restriction: Restriction | None = None
+    retention: TableRetention | None = Field(
+        default=None, description="How the retention sweep finds this table's expired rows."
+    )
 
     @model_validator(mode="after")
     def _has_key(self) -> TableMap:
