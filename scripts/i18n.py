@@ -28,6 +28,10 @@ OWN_DIRS = {
     "children": ["children"],
     "rights": ["rights", "cli/request.py"],
     "datastores": ["datastores", "cli/datastore.py"],
+    "retention": ["retention", "cli/retention.py"],
+    "breach": ["breach", "cli/breach.py"],
+    "ropa": ["ropa", "cli/ropa.py"],
+    "ops": ["ops", "cli/backup.py"],
 }
 
 

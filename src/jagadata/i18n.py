@@ -32,6 +32,10 @@ DOMAINS: Final = (
     "children",
     "rights",
     "datastores",
+    "retention",
+    "breach",
+    "ropa",
+    "ops",
 )
 
 
