@@ -24,6 +24,7 @@ from jagadata.cli import (
     org,
     policy,
     request,
+    ropa,
     serve,
     user,
     worker,
@@ -51,6 +52,7 @@ app.add_typer(user.app, name="user")
 app.add_typer(request.app, name="request")
 app.add_typer(datastore.app, name="datastore")
 app.command("check")(check.check_command)
+app.command("ropa")(ropa.ropa_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
 app.command("worker")(worker.worker_command)
