@@ -1,0 +1,1 @@
+"""Operations across machines: backing up and restoring jagadata's own database."""

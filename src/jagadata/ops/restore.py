@@ -1,0 +1,156 @@
+"""`jagadata restore`: a backup file into an empty database at the same migration revision.
+
+Every member is checked against its SHA-256 before anything is written; the rows then go in,
+parents first, in one transaction (a failure leaves the database empty), and each PostgreSQL
+sequence is moved past the ids restored. Append-only tables accept these inserts: their
+triggers refuse only changes and deletions.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, Table, column, func, insert, inspect, select, table, text
+
+from jagadata.db.migrate import head_revision, upgrade
+from jagadata.i18n import N_
+from jagadata.ops.archive import (
+    BackupManifest,
+    BackupUnreadable,
+    TableEntry,
+    check_members,
+    decode_value,
+    iter_rows,
+    open_archive,
+    read_manifest,
+    stored_type,
+)
+from jagadata.ops.backup import backup_tables
+
+BATCH: Final = 1000
+"""Rows inserted per statement."""
+
+
+class RestoreRefused(Exception):
+    """The target database or the backup does not allow a restore; nothing was written."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message.format(**values))
+        self.message = message
+        self.values = values
+
+
+def read_backup(path: Path) -> tuple[zipfile.ZipFile, BackupManifest]:
+    """The opened backup and its manifest, every member checked against its SHA-256."""
+    archive = open_archive(path)
+    try:
+        manifest = read_manifest(archive)
+        check_members(archive, manifest)
+    except BackupUnreadable:
+        archive.close()
+        raise
+    return archive, manifest
+
+
+def restore_backup(
+    engine: Engine, path: Path, progress: Callable[[str, int], None] | None = None
+) -> BackupManifest:
+    """Check the backup, migrate the empty target to the backup's revision and copy every row in."""
+    archive, manifest = read_backup(path)
+    with archive:
+        head = head_revision()
+        if manifest.revision != head:
+            raise RestoreRefused(
+                N_(
+                    "the backup was made at migration revision {backup}, this jagadata is at "
+                    "{head}; restore it with the jagadata version that made it, then upgrade"
+                ),
+                backup=manifest.revision,
+                head=head,
+            )
+        tables = _tables_of(manifest)
+        upgrade(engine)
+        with engine.begin() as connection:
+            _refuse_unless_empty(connection)
+            for entry, target in tables:
+                _insert_rows(connection, archive, entry, target, progress)
+            if connection.dialect.name == "postgresql":
+                _move_sequences(connection)
+    return manifest
+
+
+def _tables_of(manifest: BackupManifest) -> list[tuple[TableEntry, Table]]:
+    known = {t.name: t for t in backup_tables()}
+    pairs = []
+    for entry in manifest.tables:
+        target = known.get(entry.name)
+        unknown = [name for name in entry.columns if target is None or name not in target.c]
+        if target is None or unknown:
+            raise RestoreRefused(
+                N_(
+                    "the backup's table {table} does not match this jagadata's tables "
+                    "(unknown: {unknown})"
+                ),
+                table=entry.name,
+                unknown=", ".join(unknown) or entry.name,
+            )
+        pairs.append((entry, target))
+    return pairs
+
+
+def _refuse_unless_empty(connection: Connection) -> None:
+    for target in backup_tables():
+        rows = connection.scalar(select(func.count()).select_from(target))
+        if rows:
+            raise RestoreRefused(
+                N_(
+                    "the database is not empty: the table {table} has {rows} row(s); restore into "
+                    "a new, empty database"
+                ),
+                table=target.name,
+                rows=rows,
+            )
+
+
+def _insert_rows(
+    connection: Connection,
+    archive: zipfile.ZipFile,
+    entry: TableEntry,
+    target: Table,
+    progress: Callable[[str, int], None] | None,
+) -> None:
+    columns = [target.c[name] for name in entry.columns]
+    copy = table(target.name, *(column(c.name, stored_type(c)) for c in columns))
+    rows = (
+        {c.name: decode_value(c, row.get(c.name)) for c in columns}
+        for row in iter_rows(archive, entry)
+    )
+    for batch in _batches(rows):
+        connection.execute(insert(copy), batch)
+        if progress is not None:
+            progress(entry.name, len(batch))
+
+
+def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    while batch := list(islice(rows, BATCH)):
+        yield batch
+
+
+def _move_sequences(connection: Connection) -> None:
+    """Set each serial column's sequence to the largest id restored, so new rows get new ids."""
+    inspector = inspect(connection)
+    for target in backup_tables():
+        serial = target.autoincrement_column
+        if serial is None or not inspector.has_table(target.name):
+            continue
+        connection.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence(:table, :column), "
+                f'COALESCE((SELECT MAX("{serial.name}") FROM "{target.name}"), 0) + 1, false)'
+            ),
+            {"table": target.name, "column": serial.name},
+        )
