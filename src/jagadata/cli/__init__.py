@@ -13,6 +13,7 @@ import typer
 from jagadata import __version__
 from jagadata.cli import (
     audit,
+    backup,
     banner,
     check,
     consent,
@@ -56,6 +57,8 @@ app.command("ropa")(ropa.ropa_command)
 app.command("init")(init_cmd.init_command)
 app.command("serve")(serve.serve_command)
 app.command("worker")(worker.worker_command)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 
 
 @app.command("version")
