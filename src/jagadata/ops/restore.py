@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Table, column, func, insert, inspect, select, table, text
+from sqlalchemy.exc import DBAPIError
 
 from jagadata.db.migrate import head_revision, upgrade
 from jagadata.i18n import N_
@@ -130,9 +131,21 @@ def _insert_rows(
         for row in iter_rows(archive, entry)
     )
     for batch in _batches(rows):
-        connection.execute(insert(copy), batch)
+        try:
+            connection.execute(insert(copy), batch)
+        except DBAPIError as error:
+            raise RestoreRefused(
+                N_("the database refused the rows of the table {table} ({reason})"),
+                table=target.name,
+                reason=_first_line(error),
+            ) from None
         if progress is not None:
             progress(entry.name, len(batch))
+
+
+def _first_line(error: DBAPIError) -> str:
+    lines = str(error.orig).strip().splitlines()
+    return lines[0] if lines else error.__class__.__name__
 
 
 def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
