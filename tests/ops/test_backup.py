@@ -207,3 +207,17 @@ def test_a_file_that_is_not_a_backup_is_refused(
     assert code == 2
     assert "cannot be opened as a zip file" in output
     assert GELATO not in output
+
+
+def test_the_refusal_is_in_indonesian_by_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    other = tmp_path / "bukan-cadangan.zip"
+    other.write_bytes(b"bukan zip")
+    monkeypatch.setenv("JAGADATA_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["restore", str(other)])
+    get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "tidak dapat dibuka sebagai zip" in result.output
+    assert "Tidak ada yang ditulis ke basis data" in result.output
