@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from functools import cached_property
 
 from jagadata.i18n import gettext
 from jagadata.law.facts import DpiaTrigger, LegalBasis, SpecificType
 from jagadata.manifest.loader import LoadedManifest
-from jagadata.manifest.schema import Manifest, Purpose, Sensitivity, Transfer
+from jagadata.manifest.schema import DpiaStatus, Manifest, Purpose, Sensitivity, Transfer
+from jagadata.ropa.states import DpiaState
 
 
 class Context:
-    """The manifest being checked, the reader's language, and lookups shared by the rules."""
+    """The manifest being checked, the reader's language, and lookups shared by the rules.
 
-    def __init__(self, loaded: LoadedManifest, lang: str) -> None:
+    `dpia_states` are the organisation's assessments in jagadata's DPIA workspace, by purpose id
+    (Art. 34); None when the check runs on the manifest alone.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedManifest,
+        lang: str,
+        *,
+        dpia_states: Mapping[str, DpiaState] | None = None,
+    ) -> None:
         self.loaded = loaded
         self.manifest: Manifest = loaded.manifest
         self.lang = lang
+        self.dpia_states: Mapping[str, DpiaState] = dpia_states or {}
 
     def t(self, message: str) -> str:
         """`message` (marked with N_ in the `checks` domain) in the reader's language."""
@@ -94,3 +107,15 @@ class Context:
             found.append(DpiaTrigger.SPECIFIC_DATA)
         found.extend(t for t in purpose.high_risk if t not in found)
         return found
+
+    def has_dpia(self, purpose: Purpose) -> bool:
+        """A DPIA is recorded for the purpose: in the manifest or in the workspace."""
+        return purpose.dpia is not None or purpose.id in self.dpia_states
+
+    def dpia_done(self, purpose: Purpose) -> bool:
+        """The purpose's DPIA is finished: signed off in the workspace, which prevails over the
+        manifest, or else marked completed in the manifest."""
+        state = self.dpia_states.get(purpose.id)
+        if state is not None:
+            return state is DpiaState.SIGNED_OFF
+        return purpose.dpia is not None and purpose.dpia.status is DpiaStatus.COMPLETED

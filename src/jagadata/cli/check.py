@@ -24,6 +24,11 @@ from jagadata.cli.common import (
     fail,
     load_or_exit,
 )
+from jagadata.cli.db import migrated_session
+from jagadata.db.tenancy import scope
+from jagadata.orgs import service as orgs
+from jagadata.ropa import service as dpia
+from jagadata.ropa.states import DpiaState
 
 
 class OutputFormat(StrEnum):
@@ -49,11 +54,27 @@ def check_command(
     output: Path | None = typer.Option(
         None, "-o", "--output", help="Write the report to this file instead of the screen."
     ),
+    org: str | None = typer.Option(
+        None,
+        "--org",
+        help="Read this organisation's DPIA workspace from jagadata's database: a DPIA signed "
+        "off there counts as done, one in draft is reported (Art. 34).",
+    ),
 ) -> None:
     """Check a manifest against UU PDP: exit 0 if clean, 1 with findings, 2 if it is invalid."""
     language = cli_language(lang)
     loaded = load_or_exit(manifest, language)
-    findings = run_checks(loaded, lang=language)
+    states = None
+    if org is not None:
+        if org != loaded.manifest.organisation.slug:
+            fail(
+                _t(language, "The manifest {file} is {slug}'s, not {org}'s.").format(
+                    file=loaded.file, slug=loaded.manifest.organisation.slug, org=org
+                ),
+                hint=_t(language, "Give --org the slug of the manifest's organisation."),
+            )
+        states = _dpia_states(org, language)
+    findings = run_checks(loaded, lang=language, dpia_states=states)
     file = loaded.file
     if output_format is OutputFormat.TEXT:
         if output is None:
@@ -84,6 +105,21 @@ def check_command(
     threshold = Severity(fail_on.value)
     failing = any(f.severity.at_least(threshold) for f in findings)
     raise typer.Exit(EXIT_FINDINGS if failing else EXIT_OK)
+
+
+def _dpia_states(slug: str, lang: str) -> dict[str, DpiaState]:
+    """The organisation's assessments in the DPIA workspace, by purpose id."""
+    with migrated_session(lang) as session:
+        organisation = orgs.get_organisation(session=session, slug=slug)
+        if organisation is None:
+            fail(
+                _t(lang, "There is no organisation {slug} in jagadata's database.").format(
+                    slug=slug
+                ),
+                hint=_t(lang, "See the registered ones with: jagadata org list"),
+            )
+        scope(session, organisation.id)
+        return dpia.states(session=session)
 
 
 def _write(path: Path, lang: str, write: Callable[[TextIO], object]) -> None:

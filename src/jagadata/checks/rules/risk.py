@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 from jagadata.checks.context import Context
 from jagadata.checks.model import Hit, Severity, pasal, rule
 from jagadata.i18n import N_, gettext
 from jagadata.law.facts import DPIA_TRIGGERS, DPO_TRIGGERS, DpiaTrigger, DpoTrigger
-from jagadata.manifest.schema import DpiaStatus
+from jagadata.ropa.states import DpiaState
+
+WORKSPACE_STATES: Final = {
+    DpiaState.DRAFT: N_("draft"),
+    DpiaState.SUBMITTED: N_("submitted, awaiting sign-off"),
+    DpiaState.SIGNED_OFF: N_("signed off"),
+}
 
 
 @rule(
@@ -28,7 +35,7 @@ from jagadata.manifest.schema import DpiaStatus
 )
 def specific_data_without_dpia(ctx: Context) -> Iterator[Hit]:
     for index, purpose in enumerate(ctx.manifest.purposes):
-        if purpose.dpia is None and ctx.processes_specific(purpose):
+        if not ctx.has_dpia(purpose) and ctx.processes_specific(purpose):
             specific = sorted(ctx.specific_categories.intersection(purpose.categories))
             yield Hit(
                 ("purposes", index),
@@ -56,7 +63,7 @@ def specific_data_without_dpia(ctx: Context) -> Iterator[Hit]:
 )
 def high_risk_without_dpia(ctx: Context) -> Iterator[Hit]:
     for index, purpose in enumerate(ctx.manifest.purposes):
-        if purpose.dpia is not None or ctx.processes_specific(purpose):
+        if ctx.has_dpia(purpose) or ctx.processes_specific(purpose):
             continue  # specific data is PDP011's finding
         triggers = ctx.dpia_triggers(purpose)
         if triggers:
@@ -76,7 +83,9 @@ def high_risk_without_dpia(ctx: Context) -> Iterator[Hit]:
     articles=(pasal("34(1)"),),
     description=N_(
         "A DPIA is done before the processing starts; one that is not started or still in "
-        "progress does not yet meet Art. 34(1)."
+        "progress does not yet meet Art. 34(1). When the check reads the organisation's DPIA "
+        "workspace in jagadata, an assessment there counts as done only once the data "
+        "protection officer has signed it off, whatever the manifest says."
     ),
     hint=N_(
         "Finish the assessment, then set 'status: completed' and 'completed_on:' with its date."
@@ -84,7 +93,23 @@ def high_risk_without_dpia(ctx: Context) -> Iterator[Hit]:
 )
 def dpia_not_completed(ctx: Context) -> Iterator[Hit]:
     for index, purpose in enumerate(ctx.manifest.purposes):
-        if purpose.dpia is not None and purpose.dpia.status is not DpiaStatus.COMPLETED:
+        if not ctx.has_dpia(purpose) or ctx.dpia_done(purpose):
+            continue
+        state = ctx.dpia_states.get(purpose.id)
+        if state is not None:
+            yield Hit(
+                ("purposes", index),
+                N_(
+                    "The DPIA of purpose '{purpose}' in the workspace is not signed off by the "
+                    "data protection officer ({state})."
+                ),
+                {"purpose": purpose.id, "state": ctx.t(WORKSPACE_STATES[state])},
+                hint=N_(
+                    "Complete the assessment in the console (DPIA page), submit it, and have the "
+                    "data protection officer sign it off."
+                ),
+            )
+        elif purpose.dpia is not None:
             yield Hit(
                 ("purposes", index, "dpia", "status"),
                 N_("The DPIA of purpose '{purpose}' is not completed ({status})."),
@@ -112,13 +137,15 @@ def large_scale_dpia_review(ctx: Context) -> Iterator[Hit]:
     if not ctx.manifest.organisation.large_scale:
         return
     unassessed = [
-        p.id for p in ctx.manifest.purposes if p.dpia is None and not ctx.dpia_triggers(p)
+        p.id for p in ctx.manifest.purposes if not ctx.has_dpia(p) and not ctx.dpia_triggers(p)
     ]
     if unassessed:
         yield Hit(
             ("organisation", "large_scale"),
-            N_("The organisation processes data on a large scale; these purposes have no DPIA: "
-               "{purposes}."),
+            N_(
+                "The organisation processes data on a large scale; these purposes have no DPIA: "
+                "{purposes}."
+            ),
             {"purposes": ", ".join(unassessed)},
         )
 
@@ -148,9 +175,7 @@ def dpo_missing(ctx: Context) -> Iterator[Hit]:
         reasons.append(DpoTrigger.PUBLIC_SERVICE)
     if organisation.large_scale:
         purposes = ctx.manifest.purposes
-        if any(
-            DpiaTrigger.EVALUATION_SCORING_MONITORING in ctx.dpia_triggers(p) for p in purposes
-        ):
+        if any(DpiaTrigger.EVALUATION_SCORING_MONITORING in ctx.dpia_triggers(p) for p in purposes):
             reasons.append(DpoTrigger.LARGE_SCALE_MONITORING)
         if ctx.specific_categories & ctx.used_categories:
             reasons.append(DpoTrigger.LARGE_SCALE_SPECIFIC)
