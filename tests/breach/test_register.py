@@ -5,58 +5,28 @@ that detects tampering."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from breach_helpers import DISCOVERED, MEASURES, OCCURRED, WHAT, record
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import Mapped
-from jagadata.audit.service import Actor
 from jagadata.breach import service
 from jagadata.breach.clock import reminder_marks
-from jagadata.breach.models import BreachIncident
 from jagadata.breach.notices import authority_document, subject_notice
 from jagadata.breach.states import IncidentStatus
-from jagadata.db.tenancy import scope
 from jagadata.identities import identity_hash
 from jagadata.orgs.models import Organisation
 from jagadata.rights.service import manifest_in_force
-
-DISCOVERED = datetime(2026, 11, 23, 3, 15, tzinfo=UTC)  # Monday 10:15 WIB
-OCCURRED = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
-NOW = DISCOVERED + timedelta(hours=2)
-DPO = Actor.user(1, "dpo")
-WHAT = "Cadangan basis data platform terbuka tanpa kata sandi di penyimpanan awan selama dua hari."
-MEASURES = "Akses ke cadangan ditutup, kata sandi basis data diganti, dan log akses diperiksa."
-
-
-def _record(
-    session: Session, mapped: Mapped, categories: list[str], *, occurred: datetime | None = OCCURRED
-) -> BreachIncident:
-    scope(session, mapped.organisation_id)
-    organisation = session.get(Organisation, mapped.organisation_id)
-    assert organisation is not None
-    _number, manifest = manifest_in_force(session, organisation)
-    facts = service.Facts(
-        title="Cadangan basis data terbuka",
-        what_happened=WHAT,
-        measures=MEASURES,
-        discovered_at=DISCOVERED,
-        occurred_at=occurred,
-        systems=["platform_db"],
-        categories=categories,
-    )
-    incident = service.record_incident(session, organisation, manifest, facts, actor=DPO, now=NOW)
-    service.assess_incident(session, incident, manifest, actor=DPO, now=NOW)
-    return incident
 
 
 def test_a_breach_of_pupils_data_finds_every_pupil_as_a_child_with_specific_data(
     sessions: sessionmaker[Session], millealab: Mapped
 ) -> None:
     with sessions() as session:
-        incident = _record(session, millealab, ["pupil_profile", "assessment"])
+        incident = record(session, millealab.organisation_id, ["pupil_profile", "assessment"])
         people = {s.person_ref: s for s in service.subjects(session, incident)}
         expected = {identity_hash("reference", nis): nis for nis in millealab.platform.pupils}
         assert set(people) == set(expected)
@@ -81,7 +51,7 @@ def test_a_breach_of_invoices_affects_only_the_teachers_who_have_one(
     sessions: sessionmaker[Session], millealab: Mapped
 ) -> None:
     with sessions() as session:
-        incident = _record(session, millealab, ["transactions"])
+        incident = record(session, millealab.organisation_id, ["transactions"])
         people = service.subjects(session, incident)
         platform = millealab.platform
         assert {p.person_ref for p in people} == {
@@ -99,14 +69,14 @@ def test_the_clock_runs_72_hours_from_discovery_not_occurrence(
     sessions: sessionmaker[Session], millealab: Mapped
 ) -> None:
     with sessions() as session:
-        incident = _record(session, millealab, ["account"])
+        incident = record(session, millealab.organisation_id, ["account"])
         assert incident.occurred_at == OCCURRED
         assert incident.due_at == DISCOVERED + timedelta(hours=72)
         assert incident.due_at != OCCURRED + timedelta(hours=72)
         assert incident.counted_from == "discovery"
         assert incident.deadline["article"] == "46(1)"
         assert reminder_marks(incident.discovered_at, incident.due_at) == [24, 48, 60]
-        unknown = _record(session, millealab, ["account"], occurred=None)
+        unknown = record(session, millealab.organisation_id, ["account"], occurred=None)
         assert unknown.due_at == DISCOVERED + timedelta(hours=72)
 
 
@@ -114,7 +84,7 @@ def test_the_indonesian_notices_carry_the_three_elements_of_article_46_2(
     sessions: sessionmaker[Session], millealab: Mapped
 ) -> None:
     with sessions() as session:
-        incident = _record(session, millealab, ["pupil_profile", "assessment"])
+        incident = record(session, millealab.organisation_id, ["pupil_profile", "assessment"])
         organisation = session.get(Organisation, millealab.organisation_id)
         assert organisation is not None
         _n, manifest = manifest_in_force(session, organisation)
@@ -151,7 +121,7 @@ def test_the_timeline_verifies_and_detects_tampering(
     sessions: sessionmaker[Session], millealab: Mapped
 ) -> None:
     with sessions() as session:
-        incident = _record(session, millealab, ["account"])
+        incident = record(session, millealab.organisation_id, ["account"])
         session.commit()
         assert service.verify_timeline(session, incident) is None
         organisation = session.get(Organisation, millealab.organisation_id)
