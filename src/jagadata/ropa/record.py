@@ -30,7 +30,7 @@ from jagadata.manifest.schema import (
 )
 from jagadata.policy import labels
 from jagadata.policy.words import Words, country_names, date_in_words, text
-from jagadata.ropa.states import RISK_LEVELS, STATE_LABELS, DpiaSummary
+from jagadata.ropa.states import NOT_STARTED, RISK_LEVELS, STATE_LABELS, DpiaSummary
 
 DOMAIN: Final = "ropa"
 ARTICLE: Final = art("31")
@@ -597,7 +597,7 @@ class _Builder:
 
     def _workspace_state(self, summary: DpiaSummary | None) -> str:
         if summary is None:
-            return self.t(N_("Not started in the workspace"))
+            return self.t(NOT_STARTED)
         state = self.t(STATE_LABELS[summary.state])
         if summary.signed_off_at is not None:
             return f"{state}, {date_in_words(summary.signed_off_at.date(), self.lang)}"

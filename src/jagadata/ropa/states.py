@@ -25,6 +25,8 @@ STATE_LABELS: Final = {
     DpiaState.SIGNED_OFF: N_("Signed off by the data protection officer"),
 }
 
+NOT_STARTED: Final = N_("Not started in the workspace")
+
 RISK_LEVELS: Final = {
     "low": N_("Low"),
     "medium": N_("Medium"),
