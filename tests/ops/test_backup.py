@@ -221,3 +221,30 @@ def test_the_refusal_is_in_indonesian_by_default(
     assert result.exit_code == 2
     assert "tidak dapat dibuka sebagai zip" in result.output
     assert "Tidak ada yang ditulis ke basis data" in result.output
+
+
+@pytest.mark.parametrize("databases", [("sqlite", "sqlite")], indirect=True)
+def test_a_backup_of_another_revision_is_refused_before_the_target_is_touched(
+    databases: tuple[Engine, Engine],
+    example_manifests: tuple[LoadedManifest, ...],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    source, target = databases
+    populate(source, example_manifests, _faker())
+    backup = tmp_path / "jagadata.zip"
+    assert _run(_url(source), monkeypatch, "backup", "-o", str(backup))[0] == 0
+    older = tmp_path / "older.zip"
+    with zipfile.ZipFile(backup) as archive, zipfile.ZipFile(older, "w") as copy:
+        for name in archive.namelist():
+            content = archive.read(name)
+            if name == MANIFEST:
+                manifest = json.loads(content)
+                manifest["revision"] = "0001"
+                content = json.dumps(manifest).encode()
+            copy.writestr(name, content)
+
+    code, output = _run(_url(target), monkeypatch, "restore", str(older))
+    assert code == 2
+    assert "made at migration revision 0001" in output
+    assert not inspect(target).get_table_names()

@@ -15,7 +15,7 @@ from jagadata.cli.db import migrated_engine
 from jagadata.i18n import gettext
 from jagadata.ops.archive import BackupUnreadable
 from jagadata.ops.backup import write_backup
-from jagadata.ops.restore import RestoreRefused, read_backup, restore_backup
+from jagadata.ops.restore import RestoreRefused, read_backup, restore_checked
 from jagadata.ops.verify import ChainKind, Verification, verify_chains
 
 EXIT_BROKEN = 1
@@ -93,27 +93,20 @@ def restore_command(
     if not backup.is_file():
         fail(_t(lang, "Cannot restore {path}: there is no such file.").format(path=backup))
     try:
-        read_backup(backup)[0].close()
-    except BackupUnreadable as unreadable:
-        _unreadable(lang, backup, unreadable)
-    with migrated_engine(lang) as engine:
+        archive, manifest = read_backup(backup)
+    except (BackupUnreadable, RestoreRefused) as unreadable:
+        _refused(lang, backup, unreadable)
+    with archive, migrated_engine(lang) as engine:
         with _progress(_t(lang, "Restoring")) as progress:
-            task = progress.add_task("", total=None)
+            task = progress.add_task("", total=manifest.total_rows)
 
             def advance(table: str, rows: int) -> None:
                 progress.update(task, description=table, advance=rows)
 
             try:
-                manifest = restore_backup(engine, backup, advance)
-            except BackupUnreadable as unreadable:
-                _unreadable(lang, backup, unreadable)
+                restore_checked(engine, archive, manifest, advance)
             except RestoreRefused as refused:
-                fail(
-                    _t(lang, "Cannot restore {path}: {reason}.").format(
-                        path=backup, reason=_t(lang, refused.message).format(**refused.values)
-                    ),
-                    hint=_t(lang, "Nothing was written to the database."),
-                )
+                _refused(lang, backup, refused)
         console.print(
             _t(lang, "Restored {rows} rows in {tables} tables (revision {revision}).").format(
                 rows=manifest.total_rows, tables=len(manifest.tables), revision=manifest.revision
@@ -125,12 +118,12 @@ def restore_command(
         raise typer.Exit(EXIT_BROKEN)
 
 
-def _unreadable(lang: str, backup: Path, unreadable: BackupUnreadable) -> NoReturn:
+def _refused(lang: str, backup: Path, refusal: BackupUnreadable | RestoreRefused) -> NoReturn:
     fail(
         _t(lang, "Cannot restore {path}: {reason}.").format(
-            path=backup, reason=_t(lang, unreadable.message).format(**unreadable.values)
+            path=backup, reason=_t(lang, refusal.message).format(**refusal.values)
         ),
-        hint=_t(lang, "Nothing was written to the database. Use another copy of the backup."),
+        hint=_t(lang, "Nothing was written to the database."),
     )
 
 

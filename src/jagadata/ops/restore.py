@@ -46,42 +46,47 @@ class RestoreRefused(Exception):
 
 
 def read_backup(path: Path) -> tuple[zipfile.ZipFile, BackupManifest]:
-    """The opened backup and its manifest, every member checked against its SHA-256."""
+    """The opened backup and its manifest, every member checked against its SHA-256 and the
+    revision against this jagadata's."""
     archive = open_archive(path)
     try:
         manifest = read_manifest(archive)
         check_members(archive, manifest)
-    except BackupUnreadable:
+        _check_revision(manifest)
+    except (BackupUnreadable, RestoreRefused):
         archive.close()
         raise
     return archive, manifest
 
 
-def restore_backup(
-    engine: Engine, path: Path, progress: Callable[[str, int], None] | None = None
-) -> BackupManifest:
-    """Check the backup, migrate the empty target to the backup's revision and copy every row in."""
-    archive, manifest = read_backup(path)
-    with archive:
-        head = head_revision()
-        if manifest.revision != head:
-            raise RestoreRefused(
-                N_(
-                    "the backup was made at migration revision {backup}, this jagadata is at "
-                    "{head}; restore it with the jagadata version that made it, then upgrade"
-                ),
-                backup=manifest.revision,
-                head=head,
-            )
-        tables = _tables_of(manifest)
-        upgrade(engine)
-        with engine.begin() as connection:
-            _refuse_unless_empty(connection)
-            for entry, target in tables:
-                _insert_rows(connection, archive, entry, target, progress)
-            if connection.dialect.name == "postgresql":
-                _move_sequences(connection)
-    return manifest
+def _check_revision(manifest: BackupManifest) -> None:
+    head = head_revision()
+    if manifest.revision != head:
+        raise RestoreRefused(
+            N_(
+                "the backup was made at migration revision {backup}, this jagadata is at "
+                "{head}; restore it with the jagadata version that made it, then upgrade"
+            ),
+            backup=manifest.revision,
+            head=head,
+        )
+
+
+def restore_checked(
+    engine: Engine,
+    archive: zipfile.ZipFile,
+    manifest: BackupManifest,
+    progress: Callable[[str, int], None] | None = None,
+) -> None:
+    """Migrate the target, refuse it unless empty, and copy every row of a checked backup in."""
+    tables = _tables_of(manifest)
+    upgrade(engine)
+    with engine.begin() as connection:
+        _refuse_unless_empty(connection)
+        for entry, target in tables:
+            _insert_rows(connection, archive, entry, target, progress)
+        if connection.dialect.name == "postgresql":
+            _move_sequences(connection)
 
 
 def _tables_of(manifest: BackupManifest) -> list[tuple[TableEntry, Table]]:
