@@ -35,7 +35,7 @@ from jagadata.datastores.plan import Operation, compile_plan
 from jagadata.datastores.results import Person
 from jagadata.datastores.service import resolve_url
 from jagadata.datastores.sql import Key, SqlConnector, connect, render, sa_table
-from jagadata.i18n import N_
+from jagadata.i18n import N_, gettext
 from jagadata.manifest.mapping import Datastore, TableMap
 from jagadata.manifest.schema import Manifest, RetentionAction, RetentionRule
 from jagadata.manifest.types import Duration, RetentionStart
@@ -514,3 +514,16 @@ def plan_retention(
 def connect_to(url: str, datastore: Datastore) -> Any:
     """A connector to the datastore, in its schema."""
     return connect(url, schema=datastore.connection.schema_name)
+
+
+def render_error(error: DatastoreError, lang: str) -> str:
+    """A refusal in the reader's language: the sweep's own words, else the engine's."""
+    domain = "retention" if gettext(lang, error.message, "retention") != error.message else None
+    if domain is None:
+        return error.render(lang)
+    text = gettext(lang, error.message, domain).format(**error.values)
+    if error.where:
+        text = f"{error.where}: {text}"
+    if error.hint:
+        text += " — " + gettext(lang, error.hint, domain).format(**error.values)
+    return text
