@@ -25,6 +25,7 @@ from jagadata.cli import (
     org,
     policy,
     request,
+    retention,
     ropa,
     serve,
     user,
@@ -52,6 +53,7 @@ app.add_typer(banner.app, name="banner")
 app.add_typer(user.app, name="user")
 app.add_typer(request.app, name="request")
 app.add_typer(datastore.app, name="datastore")
+app.add_typer(retention.app, name="retention")
 app.command("check")(check.check_command)
 app.command("ropa")(ropa.ropa_command)
 app.command("init")(init_cmd.init_command)
