@@ -18,6 +18,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "datastores" / "datasets"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import database_state as state
 import shop
 
+from jagadata.cli import app
 from jagadata.config import Settings
 from jagadata.datastores.service import store_secret
 from jagadata.db import session_factory
@@ -356,3 +358,35 @@ def test_the_plan_counts_and_shows_the_sql_and_changes_nothing(
         assert re.search(r"\?|%s|%\(\w+\)s", statement) and "2025" not in statement
     assert session.scalars(select(RetentionRun)).all() == []
     session.close()
+
+
+def test_the_command_line_plans_then_sweeps_and_a_second_sweep_changes_nothing(
+    cli_environment: str, migrated_engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    with scratch_target("sqlite", tmp_path / "shop") as url:
+        shop.create(url)
+        session, organisation = _organisation(migrated_engine, url)
+        session.close()
+        before = state.snapshot(url, shop.metadata)
+        org = organisation.slug
+
+        planned = CliRunner().invoke(app, ["retention", "plan", org, "--lang", "en"])
+
+        assert planned.exit_code == 0, planned.output
+        assert "platform_db.customers" in planned.output
+        assert "Nothing was changed: this is the plan only." in planned.output
+        assert "platform_db.addresses: the period runs until consent is withdrawn" in planned.output
+        assert "handled by the job rights.sweep" in planned.output
+        assert state.snapshot(url, shop.metadata) == before
+
+        swept = CliRunner().invoke(app, ["retention", "run", org, "--yes", "--lang", "en"])
+
+        assert swept.exit_code == 0, swept.output
+        done = re.search(r"platform_db\.whatsapp_messages: (\d+) deleted", swept.output)
+        assert done and int(done.group(1)) > 0, swept.output
+        after = state.snapshot(url, shop.metadata)
+        assert after != before
+        again = CliRunner().invoke(app, ["retention", "run", org, "--yes", "--lang", "en"])
+        assert again.exit_code == 0, again.output
+        assert "platform_db.customers: 0 anonymised" in again.output
+        assert state.snapshot(url, shop.metadata) == after
