@@ -187,12 +187,12 @@ def test_the_reconciler_delivers_a_message_whose_nudge_was_lost(
 
     queue = make_queue(outbox_settings, immediate=True)
     try:
-        assert reconcile(sessions=sessions, queue=queue) == {"notify.deliver": 0}, (
+        assert reconcile(sessions=sessions, queue=queue)["notify.deliver"] == 0, (
             "just written: its own nudge may still be on its way"
         )
         assert webhook_receiver.deliveries == []
         later = utcnow() + timedelta(minutes=3)
-        assert reconcile(sessions=sessions, queue=queue, now=later) == {"notify.deliver": 1}
+        assert reconcile(sessions=sessions, queue=queue, now=later)["notify.deliver"] == 1
     finally:
         queue.close()
     assert _get(sessions, message_id).status == OutboxStatus.SENT
@@ -214,7 +214,7 @@ def test_the_reconciler_takes_over_a_message_whose_worker_died_mid_send(
     queue = make_queue(outbox_settings, immediate=True)
     try:
         while_leased = claimed_at + LEASE - timedelta(seconds=1)
-        assert reconcile(sessions=sessions, queue=queue, now=while_leased) == {"notify.deliver": 0}
+        assert reconcile(sessions=sessions, queue=queue, now=while_leased)["notify.deliver"] == 0
         with sessions() as s:  # time passes: the dead worker's lease runs out
             s.execute(
                 update(OutboxMessage)
@@ -222,7 +222,7 @@ def test_the_reconciler_takes_over_a_message_whose_worker_died_mid_send(
                 .values(lease_until=utcnow() - timedelta(seconds=1))
             )
             s.commit()
-        assert reconcile(sessions=sessions, queue=queue) == {"notify.deliver": 1}
+        assert reconcile(sessions=sessions, queue=queue)["notify.deliver"] == 1
     finally:
         queue.close()
     after = _get(sessions, message_id)
