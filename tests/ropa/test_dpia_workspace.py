@@ -269,3 +269,23 @@ def test_check_on_the_command_line_reads_the_organisations_workspace(
     assert "PDP013" in read.stdout and "(draft)" in read.stdout
     other = runner.invoke(app, ["check", str(example), "--lang", "en", "--org", "la-gelato"])
     assert other.exit_code == 2 and "millealab" in other.stderr
+
+
+def test_the_record_of_processing_shows_the_workspace_with_org(
+    session: Session, millealab: Organisation, cli_environment: str, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "millealab.yaml"
+    with atomic(session):
+        dpia.start(
+            session=session,
+            organisation_id=millealab.id,
+            purpose_id=PURPOSE,
+            actor=Actor.system("test"),
+        )
+    target = tmp_path / "ropa.csv"
+    args = ["ropa", str(example), "-f", "csv", "--lang", "en", "-o", str(target)]
+    assert CliRunner().invoke(app, [*args, "--org", "millealab"]).exit_code == 0
+    assert f"{PURPOSE}," in target.read_text(encoding="utf-8-sig")
+    assert "Required: Draft" in target.read_text(encoding="utf-8-sig")
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert "Required: Draft" not in target.read_text(encoding="utf-8-sig")
