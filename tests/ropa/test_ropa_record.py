@@ -186,3 +186,13 @@ def test_the_workspace_state_of_a_dpia_is_recorded(
     assert row[5] == "Medium"
     activity = next(r for r in record.section("activities").rows if r[0] == "assessment_dashboard")
     assert activity[-1] == "Required: Submitted to the data protection officer"
+
+
+def test_the_workspace_column_is_empty_unless_the_workspace_was_read(
+    example_manifests: tuple[LoadedManifest, ...],
+) -> None:
+    millealab = next(m for m in example_manifests if m.manifest.organisation.slug == "millealab")
+    alone = build_record(millealab, "en").section("dpias").rows
+    read = build_record(millealab, "en", dpias={}).section("dpias").rows
+    assert [row[4] for row in alone] == [""]
+    assert [row[4] for row in read] == ["Not started in the workspace"]

@@ -92,7 +92,7 @@ def build_record(
     manifest = loaded.manifest
     ctx = Context(loaded, lang)
     words = Words(lang)
-    builder = _Builder(manifest, ctx, words, lang, dict(dpias or {}))
+    builder = _Builder(manifest, ctx, words, lang, dict(dpias or {}), dpias is not None)
     sections = (
         builder.controller(),
         builder.activities(),
@@ -124,6 +124,8 @@ class _Builder:
     words: Words
     lang: str
     workspace: dict[str, DpiaSummary]
+    read_workspace: bool
+    """False when the record is drawn from the manifest alone: the workspace column stays empty."""
 
     def t(self, message: str) -> str:
         return _t(self.lang, message)
@@ -379,7 +381,7 @@ class _Builder:
                     text(purpose.name, self.lang),
                     self._triggers(purpose),
                     self._manifest_dpia(purpose),
-                    self._workspace_state(summary),
+                    self._workspace_state(summary) if self.read_workspace else "",
                     self.t(RISK_LEVELS[summary.residual_level])
                     if summary and summary.residual_level
                     else "",
