@@ -13,12 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from jagadata.i18n import gettext
 from jagadata.manifest.schema import Breach
 
 LAW_HOURS: Final = 72
 ARTICLE: Final = "46(1)"
 REMINDER_SHARES: Final = (1 / 3, 2 / 3, 5 / 6)
 """When the DPO and owners are reminded: for 72 hours, at 24, 48 and 60 hours."""
+
+
+def _t(lang: str, message: str) -> str:
+    return gettext(lang, message, "breach")
 
 
 @dataclass(frozen=True)
@@ -90,3 +95,14 @@ def hours_and_minutes(left: timedelta) -> tuple[int, int]:
     """Whole hours and minutes of a (positive or negative) span, for display."""
     minutes = int(abs(left).total_seconds() // 60)
     return minutes // 60, minutes % 60
+
+
+def time_left_text(due_at: datetime, now: datetime, lang: str, *, stopped: bool = False) -> str:
+    """'47 h 54 min left', 'overdue by 3 h 5 min', or 'clock stopped' once notified."""
+    if stopped:
+        return _t(lang, "clock stopped: notified")
+    left = time_left(due_at, now)
+    hours, minutes = hours_and_minutes(left)
+    if left.total_seconds() < 0:
+        return _t(lang, "overdue by {hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    return _t(lang, "{hours} h {minutes} min left").format(hours=hours, minutes=minutes)
