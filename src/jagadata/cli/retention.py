@@ -16,7 +16,7 @@ from jagadata.cli.common import LangOption, cli_language, console, fail
 from jagadata.cli.db import migrated_session
 from jagadata.datastores.errors import DatastoreError
 from jagadata.db.tenancy import scope
-from jagadata.i18n import gettext
+from jagadata.i18n import N_, gettext
 from jagadata.manifest.schema import Manifest
 from jagadata.orgs import service as orgs
 from jagadata.orgs.models import Organisation
@@ -87,7 +87,7 @@ def _print_plan(plan: RetentionPlan, lang: str, *, sql: bool) -> None:
     table = Table(
         title=_t(lang, "Due at {moment}").format(moment=f"{plan.cutoff:%Y-%m-%d %H:%M} UTC")
     )
-    headings = ("Table", "Rule", "Due", "Left for an open request", "Action")
+    headings = (N_("Table"), N_("Rule"), N_("Due"), N_("Left for an open request"), N_("Action"))
     for heading in headings:
         table.add_column(_t(lang, heading))
     for count in plan.counts:
