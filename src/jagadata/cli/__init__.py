@@ -15,6 +15,7 @@ from jagadata.cli import (
     audit,
     backup,
     banner,
+    breach,
     check,
     consent,
     datastore,
@@ -53,6 +54,7 @@ app.add_typer(banner.app, name="banner")
 app.add_typer(user.app, name="user")
 app.add_typer(request.app, name="request")
 app.add_typer(datastore.app, name="datastore")
+app.add_typer(breach.app, name="breach")
 app.add_typer(retention.app, name="retention")
 app.command("check")(check.check_command)
 app.command("ropa")(ropa.ropa_command)
