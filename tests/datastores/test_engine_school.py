@@ -23,6 +23,7 @@ from engine_runs import (
 )
 from fake_people import seeded
 
+from jagadata.datastores.dryrun import dry_run
 from jagadata.datastores.engine import (
     Operation,
     compile_plan,
@@ -337,7 +338,7 @@ def test_the_dry_run_shows_quoted_names_and_placeholders_never_values(
     people = [DATA.people[who] for who in PEOPLE]
     plan = compile_plan(MAPPING, operation, people, system=SYSTEM)
 
-    statements = plan.statements(dialect=dialect_of(target_url))
+    statements = dry_run(plan, dialect_of(target_url))
 
     assert statements
     assert statement_problems(statements, MAPPING, people) == []

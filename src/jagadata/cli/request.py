@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from jagadata.cli.common import LangOption, cli_language, console, fail
 from jagadata.cli.db import migrated_session
 from jagadata.datastores import automation
+from jagadata.datastores.dryrun import dry_run
 from jagadata.datastores.errors import DatastoreError
 from jagadata.datastores.plan import Operation
 from jagadata.db.tenancy import scope
@@ -252,7 +253,7 @@ def plan_command(
                         )
                     )
                 )
-            for statement in plan.statements(dialect):
+            for statement in dry_run(plan, dialect):
                 console.print(escape(statement.strip()) + ";", highlight=False)
             console.print(_t(lang, "Nothing was run: this is the plan only."))
 

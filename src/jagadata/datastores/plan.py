@@ -134,12 +134,6 @@ class Plan:
             remaining.discard(free[0])
         return order
 
-    def statements(self, dialect: str = "postgresql") -> list[str]:
-        """The SQL of every step, as the database will receive it (values as placeholders)."""
-        from jagadata.datastores.sql import plan_statements
-
-        return plan_statements(self, dialect)
-
 
 UNKNOWN_TABLE: Final = N_("the reference points at table '{table}', which is not in the mapping")
 UNKNOWN_TABLE_HINT: Final = N_("add the table to the mapping, or remove the reference")

@@ -23,7 +23,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.sql.elements import quoted_name
 
 from jagadata.datastores.errors import ConnectionFailed, DatastoreError, MappingError
-from jagadata.datastores.identity import uses_expression
 from jagadata.datastores.masking import ColumnShape, shape_of
 from jagadata.i18n import N_
 from jagadata.manifest.mapping import TableMap
@@ -84,7 +83,7 @@ def sa_table(table: TableMap, columns: Sequence[str], schema: str | None = None)
     )
 
 
-def _match(
+def match_condition(
     t: sa.TableClause, condition: Condition, *, arrays: bool = False, name: str | None = None
 ) -> sa.ColumnElement[bool]:
     """`column IN (…)`, or on PostgreSQL (`arrays`) `column = ANY(:array)`: one bound array
@@ -117,7 +116,7 @@ def select_statement(
         .where(
             sa.or_(
                 *(
-                    _match(t, c, arrays=arrays, name=f"v{i}" if arrays else None)
+                    match_condition(t, c, arrays=arrays, name=f"v{i}" if arrays else None)
                     for i, c in enumerate(conditions)
                 )
             )
@@ -125,7 +124,7 @@ def select_statement(
     )
 
 
-def _key_match(
+def key_condition(
     t: sa.TableClause,
     key: Sequence[str],
     keys: Sequence[Key],
@@ -134,7 +133,7 @@ def _key_match(
     name: str | None = None,
 ) -> sa.ColumnElement[bool]:
     condition = Condition(tuple(key), [k[0] for k in keys] if len(key) == 1 else keys)
-    return _match(t, condition, arrays=arrays, name=name)
+    return match_condition(t, condition, arrays=arrays, name=name)
 
 
 def render(statement: sa.ClauseElement, dialect: str) -> str:
@@ -142,70 +141,6 @@ def render(statement: sa.ClauseElement, dialect: str) -> str:
         dialect=_DIALECTS[dialect](), compile_kwargs={"render_postcompile": True}
     )
     return str(compiled)
-
-
-def plan_statements(plan: Any, dialect: str) -> list[str]:
-    """The SQL a plan runs, step by step: its starts, then one query per reference followed,
-    then (for erasure) the unlinks, masks and deletes — values as placeholders."""
-    from jagadata.datastores.plan import Operation
-
-    schema = plan.datastore.connection.schema_name
-    statements: list[str] = []
-    for start in plan.starts:
-        table = plan.table(start.table)
-        conditions = [
-            Condition((c.column,), list(values), uses_expression(c))
-            for c, values in start.identities
-        ]
-        statements.append(render(select_statement(table, conditions, schema), dialect))
-    for name in plan.tables_in_order:
-        edges = plan.edges_into(name)
-        if edges:
-            conditions = [Condition(e.target_columns, [None]) for e in edges]
-            statements.append(
-                render(select_statement(plan.table(name), conditions, schema), dialect)
-            )
-    if plan.operation is Operation.ERASE:
-        statements += _erase_statements(plan, dialect, schema)
-    return statements
-
-
-def _erase_statements(plan: Any, dialect: str, schema: str | None) -> list[str]:
-    """Unlinks, then masks of the rows that stay (a hold, `erase: mask`, or — only for the
-    rows a kept row points at — a RESTRICT foreign key), then deletes children first."""
-    out: list[str] = []
-    for link in plan.links:
-        t = sa_table(plan.table(link.table), link.columns, schema)
-        statement = (
-            sa.update(t)
-            .where(_match(t, Condition(link.columns, [None])))
-            .values({c: None for c in link.columns})
-        )
-        out.append(render(statement, dialect))
-    may_stay = {r.target for r in plan.restraints}
-    deleting = []
-    for name in plan.tables_in_order:
-        table = plan.table(name)
-        kept = table.hold is not None or table.erase.value == "mask"
-        if kept or name in may_stay:
-            masked = [c.name for c in table.columns if c.mask.value != "keep"]
-            if masked:
-                t = sa_table(table, [*table.key, *masked], schema)
-                placeholder = [(None,) * len(table.key)]
-                statement = (
-                    sa.update(t)
-                    .where(_key_match(t, table.key, placeholder))
-                    .values({c: sa.bindparam(f"masked_{c}", required=False) for c in masked})
-                )
-                out.append(render(statement, dialect))
-        if not kept:
-            deleting.append(name)
-    for name in plan.delete_order(deleting):
-        table = plan.table(name)
-        t = sa_table(table, table.key, schema)
-        placeholder = [(None,) * len(table.key)]
-        out.append(render(sa.delete(t).where(_key_match(t, table.key, placeholder)), dialect))
-    return out
 
 
 class SqlConnector:
@@ -408,7 +343,7 @@ class SqlConnector:
             t = sa_table(table, [*table.key, *names], self.schema)
             return (
                 sa.update(t)
-                .where(_key_match(t, table.key, [(None,)], arrays=True, name="keys"))
+                .where(key_condition(t, table.key, [(None,)], arrays=True, name="keys"))
                 .values({n: sa.bindparam(f"set_{n}") for n in names})
             )
 
@@ -416,7 +351,7 @@ class SqlConnector:
             params = {"keys": [k[0] for k in keys], **{f"set_{n}": values[n] for n in names}}
             return self._driver(table, ("update", table.name, names), build, params)
         t = sa_table(table, [*table.key, *values], self.schema)
-        statement = sa.update(t).where(_key_match(t, table.key, keys)).values(dict(values))
+        statement = sa.update(t).where(key_condition(t, table.key, keys)).values(dict(values))
         return int(self._execute(table, statement).rowcount)
 
     def update_each(self, table: TableMap, changes: Sequence[tuple[Key, Mapping[str, Any]]]) -> int:
@@ -459,14 +394,16 @@ class SqlConnector:
     def delete_rows(self, table: TableMap, keys: Sequence[Key]) -> int:
         def build() -> sa.Delete:
             t = sa_table(table, table.key, self.schema)
-            return sa.delete(t).where(_key_match(t, table.key, [(None,)], arrays=True, name="keys"))
+            return sa.delete(t).where(
+                key_condition(t, table.key, [(None,)], arrays=True, name="keys")
+            )
 
         if self.arrays and len(table.key) == 1:
             params = {"keys": [k[0] for k in keys]}
             return self._driver(table, ("delete", table.name), build, params)
         t = sa_table(table, table.key, self.schema)
         return int(
-            self._execute(table, sa.delete(t).where(_key_match(t, table.key, keys))).rowcount
+            self._execute(table, sa.delete(t).where(key_condition(t, table.key, keys))).rowcount
         )
 
     def unlink(
@@ -478,11 +415,11 @@ class SqlConnector:
     ) -> int:
         """Set `columns` to null where they hold one of `values`, except in rows `keep`."""
         t = sa_table(table, [*table.key, *columns], self.schema)
-        condition = _match(
+        condition = match_condition(
             t, Condition(tuple(columns), [v[0] for v in values] if len(columns) == 1 else values)
         )
         if keep:
-            condition = sa.and_(condition, sa.not_(_key_match(t, table.key, keep)))
+            condition = sa.and_(condition, sa.not_(key_condition(t, table.key, keep)))
         statement = sa.update(t).where(condition).values({c: None for c in columns})
         return int(self._execute(table, statement).rowcount)
 
