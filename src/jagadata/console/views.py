@@ -23,7 +23,8 @@ from jagadata.console.render import STATIC_DIR, STATIC_PATH
 
 router = APIRouter(include_in_schema=False)
 for _pages in (home, manifests, people, keys, audit_views, outbox_views, consent_views,
-               requests_intake, requests_views, dpia_views, retention_views, breach_views):  # fmt: skip
+               requests_intake, requests_views, dpia_views, retention_views,
+               breach_views):  # fmt: skip
     router.include_router(_pages.router)
 
 
