@@ -69,7 +69,7 @@ CONSENT_VS_MINIMUM: Final = N_(
     "them for {second_period} ({legal_source})"
 )
 TABLE_UNDER_TWO_RULES: Final = N_(
-    "swept under rule '{rule}' ({period}), but its column '{column}' holds {category}, which "
+    "swept under rule '{rule}' ({period}), but its columns {columns} hold {categories}, which "
     "rule '{other}' keeps for {other_period}"
 )
 HOLD_SHORTER: Final = N_(
@@ -310,23 +310,28 @@ def _rule_conflicts(rules: Sequence[RetentionRule]) -> list[Conflict]:
 def _table_conflicts(
     where: str, table: TableMap, rule: RetentionRule, rules: Sequence[RetentionRule]
 ) -> Iterator[Conflict]:
-    for column in table.columns:
-        if column.category in rule.categories:
+    """One conflict per other rule that keeps some of the table's columns for another period."""
+    for other in rules:
+        if str(other.period) == str(rule.period):
             continue
-        for other in rules:
-            if column.category in other.categories and str(other.period) != str(rule.period):
-                yield Conflict(
-                    where,
-                    TABLE_UNDER_TWO_RULES,
-                    {
-                        "rule": rule.id,
-                        "period": str(rule.period),
-                        "column": column.name,
-                        "category": column.category,
-                        "other": other.id,
-                        "other_period": str(other.period),
-                    },
-                )
+        columns = [
+            c
+            for c in table.columns
+            if c.category not in rule.categories and c.category in other.categories
+        ]
+        if columns:
+            yield Conflict(
+                where,
+                TABLE_UNDER_TWO_RULES,
+                {
+                    "rule": rule.id,
+                    "period": str(rule.period),
+                    "columns": ", ".join(c.name for c in columns),
+                    "categories": ", ".join(dict.fromkeys(c.category for c in columns)),
+                    "other": other.id,
+                    "other_period": str(other.period),
+                },
+            )
 
 
 # --- in the database --------------------------------------------------------------------
@@ -388,7 +393,7 @@ def action_statement(sweep: Sweep, t: sa.TableClause) -> sa.Delete | sa.Update:
     where = key_in(t, sweep.table, placeholder)
     if sweep.action is RetentionAction.DELETE:
         return sa.delete(t).where(where)
-    masked = [c.name for c in engine._masked_columns(sweep.table)]
+    masked = [c.name for c in engine.masked_columns(sweep.table)]
     masked_t = table_clause(sweep, masked)
     return (
         sa.update(masked_t)
