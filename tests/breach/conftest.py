@@ -15,10 +15,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 TESTS = Path(__file__).resolve().parent.parent
-for folder in ("notify", "breach"):
+for folder in ("notify", "breach", "accounts", "audit", "console"):
     sys.path.insert(0, str(TESTS / folder))
 sys.path.insert(0, str(TESTS))
 
+from accounts_fixtures import clock, faker_id, sessions_of, web  # noqa: E402
 from breach_platform import Platform, build  # noqa: E402
 from mail_fixtures import (  # noqa: E402
     delivering_queue,
@@ -34,7 +35,16 @@ from jagadata.db.tenancy import scope  # noqa: E402
 from jagadata.orgs.models import Organisation  # noqa: E402
 from scratch_databases import scratch_target  # noqa: E402
 
-__all__ = ["delivering_queue", "mail_settings", "smtp_server", "whatsapp_cloud"]
+__all__ = [
+    "clock",
+    "delivering_queue",
+    "faker_id",
+    "mail_settings",
+    "sessions_of",
+    "smtp_server",
+    "web",
+    "whatsapp_cloud",
+]
 
 
 @dataclass
