@@ -10,7 +10,9 @@ import threading
 import pytest
 from breach_helpers import DISCOVERED, HOUR, MEASURES, WHAT, manifest_of, record, text_of
 from notify_servers import RecordingSmtpServer
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from whatsapp_cloud_fake import WhatsAppCloudFake
 
 from conftest import Mapped
 from jagadata.audit.service import Actor
@@ -208,3 +210,43 @@ def test_concurrent_sweeps_send_each_reminder_once(
             kinds = [e.kind for e in service.timeline(session, incident)]
             assert kinds.count("reminded") == 1
             assert service.verify_timeline(session, incident) is None
+
+
+def test_a_person_without_an_email_gets_the_notice_by_whatsapp(
+    sessions: sessionmaker[Session],
+    millealab: Mapped,
+    mail: RecordingSmtpServer,
+    whatsapp_cloud: WhatsAppCloudFake,
+) -> None:
+    engine = create_engine(millealab.url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE teachers SET email = NULL WHERE id = 3"))
+    engine.dispose()
+    with sessions() as session:
+        incident = record(session, millealab.organisation_id, ["account"])
+        _organisation, manifest = manifest_of(session, millealab.organisation_id)
+        sent = service.notify_subjects(session, incident, manifest, actor=DPO)
+        session.commit()
+    teachers = millealab.platform.teachers
+    assert sent == {"email": len(teachers) - 1, "whatsapp": 1, "no_contact": 0}
+    [message] = whatsapp_cloud.accepted
+    assert message.body["to"] == millealab.platform.teacher_phones[3].lstrip("+")
+    body = message.body["text"]["body"]
+    assert "Pasal 46 ayat (1)" in body and WHAT in body and MEASURES in body
+
+
+def test_facts_too_long_for_one_message_are_refused_in_a_sentence(
+    sessions: sessionmaker[Session], millealab: Mapped
+) -> None:
+    with sessions() as session:
+        organisation, manifest = manifest_of(session, millealab.organisation_id)
+        facts = service.Facts(
+            title="Terlalu panjang",
+            what_happened="x" * (service.FACT_LIMIT + 1),
+            measures=MEASURES,
+            discovered_at=DISCOVERED,
+            systems=["platform_db"],
+        )
+        with pytest.raises(service.BreachProblem) as refused:
+            service.record_incident(session, organisation, manifest, facts, actor=DPO)
+        assert "satu pesan WhatsApp" in refused.value.render("id")

@@ -35,6 +35,7 @@ from jagadata.breach.states import EventKind, IncidentStatus, NoticeStatus
 from jagadata.config import Settings
 from jagadata.i18n import N_, gettext
 from jagadata.manifest.schema import Manifest
+from jagadata.notify.channels.whatsapp import MAX_TEXT_LENGTH as WHATSAPP_LIMIT
 from jagadata.notify.models import OutboxMessage, OutboxStatus
 from jagadata.notify.service import enqueue_email, enqueue_whatsapp
 from jagadata.orgs.models import Organisation
@@ -42,6 +43,9 @@ from jagadata.orgs.models import Organisation
 GENESIS: Final = "0" * 64
 _REFERENCE_ALPHABET: Final = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 TITLE_LIMIT: Final = 200
+FACT_LIMIT: Final = 1500
+"""Characters of what happened and of the measures: a notice with both (and the rest) still
+fits one WhatsApp message (4096 characters)."""
 
 
 class BreachProblem(ValueError):
@@ -79,6 +83,10 @@ NO_MEASURES: Final = N_(
     "it (Art. 46(2)(c))"
 )
 TITLE_TOO_LONG: Final = N_("the title has more than 200 characters: shorten it")
+FACT_TOO_LONG: Final = N_(
+    "what happened and the measures have at most {limit} characters each, so that a notice "
+    "fits one WhatsApp message: shorten them and give the details in the authority's document"
+)
 NOT_OPEN: Final = N_("incident {reference} is closed: nothing more can be sent for it")
 NOT_ASSESSED: Final = N_(
     "the people affected by {reference} are not known yet: run `jagadata breach assess` first"
@@ -132,6 +140,8 @@ def _check(facts: Facts, manifest: Manifest, now: datetime) -> None:
     for value, problem in ((facts.what_happened, NO_WHAT_HAPPENED), (facts.measures, NO_MEASURES)):
         if not value.strip():
             raise BreachProblem(problem)
+        if len(value.strip()) > FACT_LIMIT:
+            raise BreachProblem(FACT_TOO_LONG, limit=FACT_LIMIT)
 
 
 def involved_categories(facts: Facts, manifest: Manifest) -> list[str]:
@@ -325,6 +335,10 @@ def notify_subjects(
             )
             person.channel = "email"
         else:
+            if len(notice.text) > WHATSAPP_LIMIT:  # both languages do not fit: Indonesian prevails
+                notice = subject_notice(
+                    incident, manifest, person.categories, None, child=person.child
+                )
             message = enqueue_whatsapp(
                 session=session,
                 organisation_id=incident.organisation_id,
