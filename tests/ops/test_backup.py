@@ -6,26 +6,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from faker import Faker
 from ops_helpers import GELATO, file_more, populate, stored_rows
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, insert, inspect, select
 from typer.testing import CliRunner
 
+from jagadata.accounts.models import RateLimitCounter
 from jagadata.cli import app
 from jagadata.config import get_settings
 from jagadata.db import make_engine, session_factory
-from jagadata.db.migrate import head_revision
+from jagadata.db.migrate import head_revision, upgrade
 from jagadata.db.tenancy import cross_organisation_session
 from jagadata.manifest.loader import LoadedManifest
 from jagadata.ops.archive import MANIFEST
+from jagadata.ops.backup import write_backup
 from jagadata.rights.models import RightsRequest
 from scratch_databases import scratch_target
+
+ROWS = 60_000
 
 PAIRS = [
     pytest.param(("sqlite", "postgresql"), marks=pytest.mark.postgres, id="sqlite-to-postgresql"),
@@ -248,3 +254,41 @@ def test_a_backup_of_another_revision_is_refused_before_the_target_is_touched(
     assert code == 2
     assert "made at migration revision 0001" in output
     assert not inspect(target).get_table_names()
+
+
+def test_a_backup_streams_rows_instead_of_holding_the_database_in_memory(
+    tmp_path: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'big.sqlite3'}")
+    upgrade(engine)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        for start in range(0, ROWS, 5000):
+            connection.execute(
+                insert(RateLimitCounter.__table__),
+                [
+                    {
+                        "scope": "sign_in",
+                        "key_hash": hashlib.sha256(str(n).encode()).hexdigest(),
+                        "count": n % 10,
+                        "window_started_at": now,
+                        "locked_until": None,
+                        "level": 0,
+                        "updated_at": now,
+                    }
+                    for n in range(start, start + 5000)
+                ],
+            )
+    backup = tmp_path / "big.zip"
+    tracemalloc.start()
+    try:
+        manifest = write_backup(engine, backup)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        engine.dispose()
+    entry = next(e for e in manifest.tables if e.name == "rate_limit")
+    assert entry.rows == ROWS
+    with zipfile.ZipFile(backup) as archive:
+        written = archive.getinfo(entry.member).file_size
+    assert peak < written / 4, f"{peak} bytes held to write {written} bytes"
