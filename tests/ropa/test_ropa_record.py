@@ -4,10 +4,12 @@ with the facts Art. 31 asks to be recorded, found again by reading the written f
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import pytest
 from babel import Locale
+from openpyxl import load_workbook
 from ropa_readers import SECTION_KEYS, Tables, csv_tables, html_tables, xlsx_tables
 
 from jagadata.manifest.loader import LoadedManifest, load_manifest_text
@@ -196,3 +198,23 @@ def test_the_workspace_column_is_empty_unless_the_workspace_was_read(
     read = build_record(millealab, "en", dpias={}).section("dpias").rows
     assert [row[4] for row in alone] == [""]
     assert [row[4] for row in read] == ["Not started in the workspace"]
+
+
+def test_no_cell_becomes_a_formula_in_a_spreadsheet(
+    example_manifests: tuple[LoadedManifest, ...],
+) -> None:
+    gelato = next(m for m in example_manifests if m.manifest.transfers)
+    formula = '=HYPERLINK("http://example.invalid")'
+    loaded = load_manifest_text(gelato.text.replace("name: Hostinger", f"name: '{formula}'", 1))
+    record = build_record(loaded, "en")
+    csv_rows = csv_tables(render_record(record, RecordFormat.CSV))["recipients"]
+    assert "'" + formula in [row[1] for row in csv_rows]
+    phone = next(
+        row
+        for row in csv_tables(render_record(record, RecordFormat.CSV))["controller"]
+        if row[0] == "phone"
+    )
+    assert phone[2].startswith("'+62")
+    workbook = load_workbook(io.BytesIO(render_record(record, RecordFormat.XLSX)))
+    cells = [c for row in workbook.worksheets[3].iter_rows() for c in row if c.value == formula]
+    assert cells and all(c.data_type == "s" for c in cells)

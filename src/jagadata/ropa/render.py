@@ -31,6 +31,8 @@ class RecordFormat(StrEnum):
 _SHEET_NAME_LIMIT: Final = 31
 _FORBIDDEN_IN_SHEET_NAMES: Final = str.maketrans({c: " " for c in "[]:*?/\\"})
 _HEADER_FILL: Final = PatternFill("solid", fgColor="DDE6F0")
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet program reads a CSV cell starting with one of these as a formula."""
 
 
 def render_record(record: Record, fmt: RecordFormat) -> bytes:
@@ -56,8 +58,14 @@ def record_csv(record: Record) -> str:
         writer.writerow([])
         writer.writerow([section.title])
         writer.writerow(section.columns)
-        writer.writerows(section.rows)
+        writer.writerows([_as_text(cell) for cell in row] for row in section.rows)
     return buffer.getvalue()
+
+
+def _as_text(cell: str) -> str:
+    """'+62 812 ...' stays a phone number, and a cell never runs as a formula: an apostrophe
+    in front tells the spreadsheet program it is text."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def record_xlsx(record: Record) -> bytes:
@@ -78,6 +86,7 @@ def record_xlsx(record: Record) -> bytes:
             sheet.column_dimensions[get_column_letter(index)].width = min(max(longest, 8), 60)
         for row_cells in sheet.iter_rows(min_row=2):
             for cell in row_cells:
+                cell.data_type = "s"  # text, never a formula, even when it starts with '='
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
     workbook.properties.title = record.title
     workbook.properties.creator = "jagadata"
