@@ -8,10 +8,11 @@ import hashlib
 import json
 import tracemalloc
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faker import Faker
@@ -229,9 +230,26 @@ def test_the_refusal_is_in_indonesian_by_default(
     assert "Tidak ada yang ditulis ke basis data" in result.output
 
 
-@pytest.mark.parametrize("databases", [("sqlite", "sqlite")], indirect=True)
-def test_a_backup_of_another_revision_is_refused_before_the_target_is_touched(
+def _older(manifest: dict[str, Any]) -> None:
+    manifest["revision"] = "0001"
+
+
+def _without_outbox(manifest: dict[str, Any]) -> None:
+    manifest["tables"] = [e for e in manifest["tables"] if e["name"] != "outbox_message"]
+
+
+@pytest.mark.parametrize(
+    ("databases", "change", "refusal"),
+    [
+        (("sqlite", "sqlite"), _older, "made at migration revision 0001"),
+        (("sqlite", "sqlite"), _without_outbox, "lacks tables this revision has (outbox_message)"),
+    ],
+    indirect=["databases"],
+)
+def test_a_backup_of_another_revision_or_missing_a_table_is_refused_before_the_target_is_touched(
     databases: tuple[Engine, Engine],
+    change: Callable[[dict[str, Any]], None],
+    refusal: str,
     example_manifests: tuple[LoadedManifest, ...],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -240,19 +258,19 @@ def test_a_backup_of_another_revision_is_refused_before_the_target_is_touched(
     populate(source, example_manifests, _faker())
     backup = tmp_path / "jagadata.zip"
     assert _run(_url(source), monkeypatch, "backup", "-o", str(backup))[0] == 0
-    older = tmp_path / "older.zip"
-    with zipfile.ZipFile(backup) as archive, zipfile.ZipFile(older, "w") as copy:
+    changed = tmp_path / "changed.zip"
+    with zipfile.ZipFile(backup) as archive, zipfile.ZipFile(changed, "w") as copy:
         for name in archive.namelist():
             content = archive.read(name)
             if name == MANIFEST:
                 manifest = json.loads(content)
-                manifest["revision"] = "0001"
+                change(manifest)
                 content = json.dumps(manifest).encode()
             copy.writestr(name, content)
 
-    code, output = _run(_url(target), monkeypatch, "restore", str(older))
+    code, output = _run(_url(target), monkeypatch, "restore", str(changed))
     assert code == 2
-    assert "made at migration revision 0001" in output
+    assert refusal in output
     assert not inspect(target).get_table_names()
 
 

@@ -8,6 +8,7 @@ verifies, and a periodic job runs at most once a minute whichever worker runs it
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -77,6 +78,7 @@ def shared_database(example_manifests: tuple[LoadedManifest, ...]) -> Iterator[E
             for loaded in example_manifests:
                 add_organisation(session=session, loaded=loaded)
         yield engine
+        gc.collect()  # sessions the test dropped give their connections back before the pool closes
         engine.dispose()
 
 

@@ -46,13 +46,14 @@ class RestoreRefused(Exception):
 
 
 def read_backup(path: Path) -> tuple[zipfile.ZipFile, BackupManifest]:
-    """The opened backup and its manifest, every member checked against its SHA-256 and the
-    revision against this jagadata's."""
+    """The opened backup and its manifest, every member checked against its SHA-256, the
+    revision and the tables against this jagadata's."""
     archive = open_archive(path)
     try:
         manifest = read_manifest(archive)
         check_members(archive, manifest)
         _check_revision(manifest)
+        _tables_of(manifest)
     except (BackupUnreadable, RestoreRefused):
         archive.close()
         raise
@@ -90,6 +91,7 @@ def restore_checked(
 
 
 def _tables_of(manifest: BackupManifest) -> list[tuple[TableEntry, Table]]:
+    """Each table of the backup with this jagadata's table; every table must be there."""
     known = {t.name: t for t in backup_tables()}
     pairs = []
     for entry in manifest.tables:
@@ -105,6 +107,12 @@ def _tables_of(manifest: BackupManifest) -> list[tuple[TableEntry, Table]]:
                 unknown=", ".join(unknown) or entry.name,
             )
         pairs.append((entry, target))
+    missing = sorted(known.keys() - {entry.name for entry in manifest.tables})
+    if missing:
+        raise RestoreRefused(
+            N_("the backup lacks tables this revision has ({tables}): it is incomplete"),
+            tables=", ".join(missing),
+        )
     return pairs
 
 
