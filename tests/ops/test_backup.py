@@ -283,7 +283,7 @@ def test_a_backup_streams_rows_instead_of_holding_the_database_in_memory(
     with engine.begin() as connection:
         for start in range(0, ROWS, 5000):
             connection.execute(
-                insert(RateLimitCounter.__table__),
+                insert(RateLimitCounter),
                 [
                     {
                         "scope": "sign_in",
