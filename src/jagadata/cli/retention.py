@@ -232,5 +232,7 @@ def _print_run(report: Mapping[str, Any], lang: str) -> None:
             )
         )
     for error in report.get("errors", []):
-        console.print("[red]" + escape(f"{error['where']}: {error['message']}") + "[/red]")
+        stopped = error.get("note") or ""
+        note = " — " + _t(lang, stopped) if stopped else ""
+        console.print("[red]" + escape(f"{error['where']}: {error['message']}{note}") + "[/red]")
     console.print(_t(lang, "The report is kept as evidence; the console shows it under Retention."))

@@ -429,10 +429,15 @@ def count_due(
 
 def open_requests(session: Session, organisation_id: int) -> list[RightsRequest]:
     """The organisation's requests not yet closed: their people's rows wait."""
-    requests = session.scalars(
-        select(RightsRequest).where(RightsRequest.organisation_id == organisation_id)
+    statuses = [status.value for status in RequestStatus if is_open(status)]
+    return list(
+        session.scalars(
+            select(RightsRequest).where(
+                RightsRequest.organisation_id == organisation_id,
+                RightsRequest.status.in_(statuses),
+            )
+        )
     )
-    return [r for r in requests if is_open(RequestStatus(r.status))]
 
 
 def held_for_requests(

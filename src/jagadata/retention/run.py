@@ -67,6 +67,11 @@ SWEEPER: Final = Actor.system("retention-sweep")
 IN_PROGRESS: Final = N_("another retention sweep of this organisation is running since {since}")
 IN_PROGRESS_HINT: Final = N_("wait for it; if its process died, it is resumed after {until}")
 
+STOPPED: Final = N_(
+    "the sweep of this database stopped here; the batches committed before stay done, and the "
+    "next sweep starts again from the rows still due"
+)
+
 OnBatch = Callable[[Sweep, int], None]
 """Told after each committed batch how many expired rows it looked at (for a progress bar)."""
 
@@ -145,8 +150,8 @@ def _masks(conn: SqlConnector, sweep: Sweep) -> _Masks:
     """The columns anonymising writes, checked against the live columns before anything runs."""
     table = sweep.table
     shapes = conn.shapes(table)
-    locked = engine._locked(table)
-    columns = engine._masked_columns(table)
+    locked = engine.locked_columns(table)
+    columns = engine.masked_columns(table)
     where = f"{sweep.system}.{table.name}"
     conn.check(table, [c.name for c in columns], where)
     for column in columns:
@@ -390,7 +395,7 @@ def run_retention(
                     tables.append(_entry(sweep, progress, sql))
         except DatastoreError as error:
             session.rollback()
-            errors.append({"where": system_id, "message": str(error)})
+            errors.append({"where": system_id, "message": str(error), "note": STOPPED})
     finished = _now()
     run.report = {
         "cutoff": cutoff.isoformat(),
