@@ -53,7 +53,10 @@ def _run_row(run: RetentionRun, lang: str) -> dict[str, Any]:
             }
             for t in tables
         ],
-        "errors": report.get("errors", []),
+        "errors": [
+            {**e, "note": _r(lang, e["note"]) if e.get("note") else ""}
+            for e in report.get("errors", [])
+        ],
     }
 
 
