@@ -4,7 +4,7 @@ consent is withdrawn is left for the consent ledger; rules that disagree are lis
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +12,12 @@ import yaml
 from faker import Faker
 from sqlalchemy import Engine, select
 
+from jagadata.accounts.models import SignInLink, UserSession
+from jagadata.accounts.roles import Role
+from jagadata.accounts.service import add_user, issue_sign_in_link
+from jagadata.accounts.sessions import Timeouts
+from jagadata.accounts.sessions import start as start_session
+from jagadata.audit.service import SYSTEM
 from jagadata.config import Settings
 from jagadata.datastores.service import store_secret
 from jagadata.db import session_factory
@@ -21,6 +27,7 @@ from jagadata.manifest import load_manifest_text
 from jagadata.manifest.types import Duration
 from jagadata.orgs import service as orgs
 from jagadata.orgs.models import Organisation
+from jagadata.retention.builtin import sweep_own
 from jagadata.retention.jobs import SWEEP_JOB, sweep_all
 from jagadata.retention.models import RetentionRun
 from jagadata.retention.plan import (
@@ -145,3 +152,34 @@ def test_the_threshold_counts_calendar_months_and_years_back() -> None:
     assert threshold_for(Duration.parse("72h"), moment) == datetime(2026, 3, 28, 2, tzinfo=UTC)
     leap = datetime(2024, 2, 29, tzinfo=UTC)
     assert threshold_for(Duration.parse("1y"), leap) == datetime(2023, 2, 28, tzinfo=UTC)
+
+
+def test_jagadata_s_own_ended_sessions_and_expired_links_go_after_thirty_days(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    faker = Faker("id_ID")
+    faker.seed_instance(78)
+    now = datetime.now(UTC)
+    sessions = session_factory(migrated_engine)
+    with sessions() as session:
+        organisation = session.scalars(select(Organisation)).first()
+        assert organisation is not None
+        user, _ = add_user(session=session, email=faker.unique.email(),
+                           organisation=organisation, role=Role.STAFF, actor=SYSTEM)  # fmt: skip
+        timeouts = Timeouts(idle=timedelta(minutes=30), absolute=timedelta(hours=12))
+        old, _ = start_session(session=session, user=user, stage="active", timeouts=timeouts,
+                               now=now - timedelta(days=45), ip=faker.ipv4(),
+                               user_agent=faker.user_agent())  # fmt: skip
+        recent, _ = start_session(session=session, user=user, stage="active",
+                                  timeouts=timeouts, now=now - timedelta(days=3),
+                                  ip=faker.ipv4())  # fmt: skip
+        issue_sign_in_link(session=session, user=user, actor=SYSTEM, now=now - timedelta(days=40))
+        session.commit()
+        kept, gone = recent.id, old.id
+
+        swept = sweep_own(session, now)
+
+        left = set(session.scalars(select(UserSession.id)))
+        assert gone not in left and kept in left
+        assert swept.sessions >= 1 and swept.links >= 1
+        assert session.scalars(select(SignInLink).where(SignInLink.user_id == user.id)).all() == []

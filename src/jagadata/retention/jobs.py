@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jagadata.db.tenancy import scope
 from jagadata.jobs import JobContext, crontab, periodic
 from jagadata.orgs.models import Organisation
+from jagadata.retention.builtin import sweep_own
 from jagadata.retention.plan import mapped_systems
 from jagadata.retention.run import SweepInProgress, run_retention
 from jagadata.rights.service import RequestProblem, manifest_in_force
@@ -60,8 +62,17 @@ def sweep_all(sessions: sessionmaker[Session]) -> Swept:
 
 @periodic(SWEEP_JOB, crontab(minute="0", hour="2"))
 def sweep_retention(context: JobContext) -> None:
-    """Delete or anonymise the rows past their retention period in every mapped database."""
+    """Delete or anonymise the rows past their retention period in every mapped database, and
+    end jagadata's own ended sessions, expired sign-in links and stale rate-limit counters."""
     swept = sweep_all(context.sessions)
+    with context.sessions() as session:
+        own = sweep_own(session, datetime.now(UTC))
+    logger.info(
+        "retention sweep of jagadata's own data: %d sessions, %d sign-in links, %d counters",
+        own.sessions,
+        own.links,
+        own.counters,
+    )
     if swept.runs:
         logger.info("retention sweep: %d organisation(s) swept", len(swept.runs))
     if swept.failed:

@@ -85,6 +85,9 @@ BUILT_IN: Final = (
     (N_("requests never verified"), "rights.sweep"),
     (N_("copies of access bundles whose download link expired"), "rights.bundles_expire"),
     (N_("opt-in requests 30 days after they lapsed"), "consent.sweep_optins"),
+    (N_("sign-in sessions (network and browser) 30 days after they ended"), "retention.sweep"),
+    (N_("one-time sign-in links 30 days after they expired"), "retention.sweep"),
+    (N_("rate-limit counters a day after their last use"), "retention.sweep"),
 )
 """jagadata's own data with a period, and the job that already ends it: listed, not repeated."""
 
