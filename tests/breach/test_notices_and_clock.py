@@ -52,6 +52,7 @@ def test_each_person_gets_one_notice_through_the_outbox_tracked_to_delivery(
         assert body.startswith("Yth. Bapak/Ibu,")
         assert "Data akun" in body and WHAT in body and MEASURES in body and reference in body
         assert ("Account data" in body) is (number in platform.english)
+        assert "pengasuhan" not in body  # a teacher is written to about their own data
     with sessions() as session:
         scope(session, millealab.organisation_id)
         incident = service.get_incident(session, millealab.organisation_id, reference)
@@ -97,6 +98,9 @@ def test_the_authority_and_the_public_are_told_and_everything_is_on_the_timeline
         evidence = service.evidence(session, incident, organisation)
     guardians = set(millealab.platform.guardians.values())
     assert {e.recipients[0] for e in mail.received} == guardians | {authority}
+    for email in mail.received:
+        if email.recipients[0] in guardians:
+            assert "data anak dalam pengasuhan Anda" in text_of(email)
     [to_authority] = [e for e in mail.received if e.recipients == [authority]]
     html = to_authority.message.get_body(preferencelist=("html",))
     assert html is not None and "Pasal 46 ayat (2) huruf c" in str(html.get_content())

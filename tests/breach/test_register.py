@@ -34,7 +34,11 @@ def test_a_breach_of_pupils_data_finds_every_pupil_as_a_child_with_specific_data
             person = people[ref]
             assert person.child and person.specific
             # a pupil has no contact of their own: the guardian's, from the row pointing at them
-            assert person.contact == {"email": millealab.platform.guardians[nis], "phone": None}
+            assert person.contact == {
+                "email": millealab.platform.guardians[nis],
+                "phone": None,
+                "via_guardian": True,
+            }
         with_assessment = [n for i, n in enumerate(millealab.platform.pupils, 1) if i % 3]
         counts = incident.affected
         assert counts is not None

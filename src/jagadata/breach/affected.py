@@ -53,14 +53,17 @@ class AffectedPerson:
     email: str | None = None
     phone: str | None = None
     language: str | None = None
+    via_guardian: bool = False
+    """The contact is a parent's or guardian's, found in a row referring to the child's."""
 
     def merge(self, other: AffectedPerson) -> None:
         self.categories |= other.categories
         self.systems |= other.systems
         self.child = self.child or other.child
         self.specific = self.specific or other.specific
-        self.email = self.email or other.email
-        self.phone = self.phone or other.phone
+        if not (self.email or self.phone):
+            self.email, self.phone = other.email, other.phone
+            self.via_guardian = other.via_guardian
         self.language = self.language or other.language
 
 
@@ -225,7 +228,8 @@ def _rows_of(
         if not found:
             continue
         email, phone = _contact(values, table.identities)
-        if not (email or phone):
+        via_guardian = not (email or phone) and any(guardian)
+        if via_guardian:
             email, phone = guardian
         yield AffectedPerson(
             ref=_ref(values, table, system_id),
@@ -234,6 +238,7 @@ def _rows_of(
             email=email,
             phone=phone,
             language=_language(values.get(language) if language else None),
+            via_guardian=via_guardian,
         )
 
 

@@ -275,7 +275,11 @@ def assess_incident(
         row.child = person.child
         row.specific = person.specific
         row.language = person.language or "id"
-        row.contact = {"email": person.email, "phone": person.phone}
+        row.contact = {
+            "email": person.email,
+            "phone": person.phone,
+            "via_guardian": person.via_guardian,
+        }
     counts = assessment.counts()
     counts["computed_at"] = moment.isoformat()
     incident.affected = counts
@@ -319,8 +323,9 @@ def notify_subjects(
     for person in subjects(session, incident):
         if person.status != NoticeStatus.DRAFTED.value:
             continue
+        to_guardian = bool(person.contact.get("via_guardian"))
         notice = subject_notice(
-            incident, manifest, person.categories, person.language, child=person.child
+            incident, manifest, person.categories, person.language, child=to_guardian
         )
         email, phone = person.contact.get("email"), person.contact.get("phone")
         if email:
@@ -337,7 +342,7 @@ def notify_subjects(
         else:
             if len(notice.text) > WHATSAPP_LIMIT:  # both languages do not fit: Indonesian prevails
                 notice = subject_notice(
-                    incident, manifest, person.categories, None, child=person.child
+                    incident, manifest, person.categories, None, child=to_guardian
                 )
             message = enqueue_whatsapp(
                 session=session,
