@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from jagadata.accounts.models import RateLimitCounter
 from jagadata.cli import app
 from jagadata.config import get_settings
+from jagadata.crypto import forget_keyrings
 from jagadata.db import make_engine, session_factory
 from jagadata.db.migrate import head_revision, upgrade
 from jagadata.db.tenancy import cross_organisation_session
@@ -310,3 +311,24 @@ def test_a_backup_streams_rows_instead_of_holding_the_database_in_memory(
     with zipfile.ZipFile(backup) as archive:
         written = archive.getinfo(entry.member).file_size
     assert peak < written / 4, f"{peak} bytes held to write {written} bytes"
+
+
+@pytest.mark.parametrize("databases", [("sqlite", "sqlite")], indirect=True)
+def test_a_backup_restored_with_another_keyring_is_refused(
+    databases: tuple[Engine, Engine],
+    example_manifests: tuple[LoadedManifest, ...],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    source, target = databases
+    populate(source, example_manifests, _faker())
+    backup = tmp_path / "jagadata.zip"
+    assert _run(_url(source), monkeypatch, "backup", "-o", str(backup))[0] == 0
+    monkeypatch.setenv("JAGADATA_DATA_DIR", str(tmp_path / "another-machine"))
+    forget_keyrings()  # a new keyring, not the one kept with the backup
+
+    code, output = _run(_url(target), monkeypatch, "restore", str(backup))
+    assert code == 2
+    assert "this keyring cannot read the encrypted values of the table" in output
+    assert "JAGADATA_KEY_FILE" in output
+    assert not inspect(target).get_table_names()

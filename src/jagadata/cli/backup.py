@@ -10,8 +10,16 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from jagadata.cli.common import LangOption, cli_language, console, err_console, fail
+from jagadata.cli.common import (
+    LangOption,
+    cli_language,
+    console,
+    err_console,
+    fail,
+    require_keyring,
+)
 from jagadata.cli.db import migrated_engine
+from jagadata.crypto import KeyringError
 from jagadata.i18n import gettext
 from jagadata.ops.archive import BackupUnreadable
 from jagadata.ops.backup import write_backup
@@ -90,6 +98,7 @@ def restore_command(
 ) -> None:
     """Restore a backup into an empty database, then verify every hash chain in it."""
     lang = cli_language(lang)
+    require_keyring(lang)
     if not backup.is_file():
         fail(_t(lang, "Cannot restore {path}: there is no such file.").format(path=backup))
     try:
@@ -121,10 +130,18 @@ def restore_command(
 def _refused(lang: str, backup: Path, refusal: BackupUnreadable | RestoreRefused) -> NoReturn:
     fail(
         _t(lang, "Cannot restore {path}: {reason}.").format(
-            path=backup, reason=_t(lang, refusal.message).format(**refusal.values)
+            path=backup, reason=_t(lang, refusal.message).format(**_in_language(lang, refusal))
         ),
         hint=_t(lang, "Nothing was written to the database."),
     )
+
+
+def _in_language(lang: str, refusal: BackupUnreadable | RestoreRefused) -> dict[str, object]:
+    """The refusal's values, a keyring's own message in the reader's language."""
+    return {
+        name: value.in_language(lang) if isinstance(value, KeyringError) else value
+        for name, value in refusal.values.items()
+    }
 
 
 def _report(lang: str, verification: Verification) -> None:

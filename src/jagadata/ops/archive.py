@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -188,7 +188,7 @@ def check_members(archive: zipfile.ZipFile, manifest: BackupManifest) -> None:
             )
 
 
-def iter_rows(archive: zipfile.ZipFile, entry: TableEntry) -> Iterator[dict[str, Any]]:
+def iter_rows(archive: zipfile.ZipFile, entry: TableEntry) -> Generator[dict[str, Any]]:
     """A member's rows, one at a time."""
     with archive.open(entry.member) as member:
         for line in member:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, Table, column, func, insert, inspect, select, table, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 
+from jagadata.crypto import KeyringError
+from jagadata.crypto.types import EncryptedJSON, EncryptedText
 from jagadata.db.migrate import head_revision, upgrade
 from jagadata.i18n import N_
 from jagadata.ops.archive import (
@@ -34,6 +38,8 @@ from jagadata.ops.backup import backup_tables
 
 BATCH: Final = 1000
 """Rows inserted per statement."""
+_NO_DIALECT: Final = sqlite.dialect()
+"""Decryption does not depend on the database; the type API asks for a dialect all the same."""
 
 
 class RestoreRefused(Exception):
@@ -53,7 +59,7 @@ def read_backup(path: Path) -> tuple[zipfile.ZipFile, BackupManifest]:
         manifest = read_manifest(archive)
         check_members(archive, manifest)
         _check_revision(manifest)
-        _tables_of(manifest)
+        _check_keyring(archive, manifest)
     except (BackupUnreadable, RestoreRefused):
         archive.close()
         raise
@@ -71,6 +77,41 @@ def _check_revision(manifest: BackupManifest) -> None:
             backup=manifest.revision,
             head=head,
         )
+
+
+def _check_keyring(archive: zipfile.ZipFile, manifest: BackupManifest) -> None:
+    """Refuse a backup whose encrypted values this process's keyring cannot read (the first row
+    of each table with encrypted columns is tried): restored, it would be unreadable."""
+    for entry, target in _tables_of(manifest):
+        encrypted = _encrypted_columns(target)
+        first = _first_row(archive, entry) if encrypted else None
+        if first is None:
+            continue
+        for name, kind in encrypted.items():
+            try:
+                kind.process_result_value(first.get(name), _NO_DIALECT)
+            except KeyringError as error:
+                raise RestoreRefused(
+                    N_(
+                        "this keyring cannot read the encrypted values of the table {table} "
+                        "({reason}); set JAGADATA_KEY_FILE to the keyring kept with the backup"
+                    ),
+                    table=target.name,
+                    reason=error,
+                ) from None
+
+
+def _first_row(archive: zipfile.ZipFile, entry: TableEntry) -> dict[str, Any] | None:
+    with closing(iter_rows(archive, entry)) as rows:
+        return next(rows, None)
+
+
+def _encrypted_columns(target: Table) -> dict[str, EncryptedText | EncryptedJSON]:
+    found: dict[str, EncryptedText | EncryptedJSON] = {}
+    for column_ in target.columns:
+        if isinstance(column_.type, EncryptedText | EncryptedJSON):
+            found[column_.name] = column_.type
+    return found
 
 
 def restore_checked(
