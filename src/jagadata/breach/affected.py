@@ -3,9 +3,10 @@
 For each system involved that has a `datastore:` mapping, every table with identity columns
 holds people: one row is one person (the same person in two tables or two systems is counted
 once, by the keyed hash of their identity). A person is affected when the exposed categories
-are in their row, or in the rows of a table that refers to their row (one step: an order, an
-assessment, a guardian). Only the keyed hash, the categories, and the email address or WhatsApp
-number needed to write to them are kept; nothing else leaves the organisation's database.
+are in their row, or in a row one reference away: rows referring to theirs (an order, an
+assessment, a guardian) or, with `follow: parent`, the row theirs refers to. Only the keyed
+hash, the categories, and the email address or WhatsApp number needed to write to them are
+kept; nothing else leaves the organisation's database.
 
 Rules (docs/breach.md):
 - **children** (Art. 4(2)(e), 25): people found in a table holding a category of specific type
@@ -154,31 +155,39 @@ def _people_of(
                 yield person
 
 
-def _referring(
+def _related(
     datastore: Datastore, table: TableMap
-) -> Iterator[tuple[TableMap, list[str], list[str]]]:
-    """Tables whose rows belong to the person of `table`'s row: (table, its columns, the
-    columns of `table` they point at)."""
+) -> Iterator[tuple[TableMap, list[str], list[str], bool]]:
+    """Tables whose rows belong to the person of `table`'s row, one step away: (that table,
+    its columns matched, the columns of `table` they match, whether its rows refer to
+    `table`'s). Rows referring to the person's (`follow: child`, an order, a guardian) and
+    rows the person's row refers to (`follow: parent`, an address)."""
     for other in datastore.tables:
         for reference in other.references:
             if reference.table == table.name and reference.follow is Follow.CHILD:
-                yield other, list(reference.columns), list(reference.to or table.key)
+                yield other, list(reference.columns), list(reference.to or table.key), True
+    for reference in table.references:
+        target = datastore.table(reference.table)
+        if target is not None and reference.follow is Follow.PARENT:
+            yield target, list(reference.to or target.key), list(reference.columns), False
 
 
 Pointer = tuple[tuple[str, ...], tuple[str, ...]]
-"""Columns of an identity table that other rows point at, and the values they point at."""
+"""Columns of an identity table that related rows match, and the values they match."""
 
 
 def _linked(
     conn: SqlConnector, datastore: Datastore, table: TableMap, involved: set[str]
 ) -> tuple[dict[Pointer, set[str]], dict[Pointer, Contact]]:
-    """Per row of `table` pointed at: the involved categories in the rows referring to it, and
-    a contact found in those rows (a guardian's, for a child)."""
+    """Per row of `table`: the involved categories in the rows related to it, and a contact
+    found in the rows referring to it (a guardian's, for a child)."""
     categories: dict[Pointer, set[str]] = {}
     contacts: dict[Pointer, Contact] = {}
-    for other, columns, to in _referring(datastore, table):
+    for other, columns, to, referring in _related(datastore, table):
         held = [c for c in other.columns if c.category in involved]
-        reachable = [i for i in other.identities if i.kind.value in ("email", "phone")]
+        reachable = [
+            i for i in other.identities if referring and i.kind.value in ("email", "phone")
+        ]
         if not held and not reachable:
             continue
         names = list(
