@@ -101,3 +101,35 @@ def test_mistakes_are_told_in_a_sentence(cli_environment: str, millealab: Mapped
     code, out = run("list", "no-such-org")
     assert code == 2 and "There is no organisation no-such-org" in out
     assert "Traceback" not in out
+
+
+def test_a_mapping_the_database_no_longer_matches_is_told_and_the_breach_kept(
+    cli_environment: str, millealab: Mapped
+) -> None:
+    engine = create_engine(millealab.url)
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE teachers RENAME COLUMN phone TO mobile"))
+    engine.dispose()
+    code, out = run(
+        "record",
+        "millealab",
+        "--title",
+        "Akun guru diretas",
+        "--what",
+        "Kata sandi seorang guru dipakai orang lain.",
+        "--measures",
+        "Kata sandi diganti dan sesi diakhiri.",
+        "--system",
+        "platform_db",
+        "--category",
+        "account",
+        "--discovered",
+        "2026-11-23T10:15",
+    )
+    assert code == 2
+    assert "could not be counted" in out and "'phone' does not exist" in out
+    assert "jagadata breach assess millealab B-" in out
+    assert "Traceback" not in out
+    reference = out.split("jagadata breach assess millealab ", 1)[1].split()[0]
+    code, listed = run("list", "millealab")
+    assert code == 0 and reference in listed

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from jagadata.crypto import get_keyring
+from jagadata.datastores.errors import DatastoreError
 from jagadata.datastores.service import resolve_url
-from jagadata.datastores.sql import SqlConnector, connect, sa_table
+from jagadata.datastores.sql import STATEMENT_FAILED, SqlConnector, connect, sa_table
 from jagadata.identities import InvalidIdentity, identity_hash, normalise_identity
 from jagadata.law.facts import SpecificType
 from jagadata.manifest.mapping import Datastore, Follow, TableMap
@@ -252,12 +254,19 @@ def _rows_of(
 
 
 def _read(conn: SqlConnector, table: TableMap, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Every row's `names` columns, streamed; a table or column the database does not have, or
+    a refused statement, is one DatastoreError naming the table (nothing is changed)."""
+    conn.check(table, names, where=table.name)
     t = sa_table(table, names, conn.schema)
     statement = sa.select(*(t.c[name] for name in names)).execution_options(
         stream_results=True, yield_per=READ_BATCH
     )
-    for row in conn.connection.execute(statement):
-        yield tuple(row)
+    try:
+        for row in conn.connection.execute(statement):
+            yield tuple(row)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0][:300]
+        raise DatastoreError(STATEMENT_FAILED, table=table.name, reason=reason) from None
 
 
 def _contact(values: dict[str, Any], identities: Iterable[Any]) -> Contact:
