@@ -63,11 +63,18 @@ def write_backup(engine: Engine, path: Path, progress: Progress | None = None) -
         ):
             for position, source in enumerate(backup_tables(), start=1):
                 manifest.tables.append(_copy_table(connection, archive, position, source, progress))
-            archive.writestr(MANIFEST, manifest.to_json())
+            archive.writestr(_member(MANIFEST), manifest.to_json())
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return manifest
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    """A compressed member dated now (zip dates are local wall-clock times)."""
+    member = zipfile.ZipInfo(name, date_time=datetime.now().timetuple()[:6])
+    member.compress_type = zipfile.ZIP_DEFLATED
+    return member
 
 
 def _snapshot(engine: Engine) -> Connection:
@@ -91,7 +98,7 @@ def _copy_table(
 ) -> TableEntry:
     name = member_name(position, source)
     names = [c.name for c in source.columns]
-    with archive.open(name, "w", force_zip64=True) as member:
+    with archive.open(_member(name), "w", force_zip64=True) as member:
         writer = HashingWriter(member)
         result = connection.execution_options(yield_per=BATCH).execute(copy_select(source))
         for rows in result.partitions():
