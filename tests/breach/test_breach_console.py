@@ -92,3 +92,28 @@ def test_staff_without_the_right_see_no_breach(
     signed_in(web, sessions_of, faker_id, clock, role=Role.STAFF, org=MILLEALAB)
     assert web.get(PAGE).status_code == 403
     assert web.get(f"{PAGE}/B-ANYTHING/timeline.json").status_code == 403
+
+
+def test_a_breach_without_a_system_is_refused_with_the_form_kept(
+    web: TestClient,
+    sessions_of: sessionmaker[Session],
+    faker_id: Faker,
+    clock: Clock,
+    millealab: Mapped,
+) -> None:
+    signed_in(web, sessions_of, faker_id, clock, role=Role.OWNER, org=MILLEALAB)
+    register = web.get(PAGE, params={"lang": "id"})
+    refused = web.post(
+        PAGE,
+        params={"lang": "id"},
+        data={
+            "csrf_token": token_of(register.text),
+            "title": "Surel massal salah kirim",
+            "what": "Daftar penerima terlihat oleh semua penerima.",
+            "measures": "Pengiriman massal kini memakai BCC.",
+        },
+    )
+    assert refused.status_code == 400
+    assert "sebutkan sedikitnya satu sistem yang terdampak" in refused.text
+    assert 'value="Surel massal salah kirim"' in refused.text
+    assert 'data-reference="' not in refused.text

@@ -137,15 +137,33 @@ def _moment(value: str, manifest: Manifest) -> datetime | None:
 
 
 @router.post("/admin/o/{org}/breaches")
-async def record(request: Request, session: SessionDep, member: Manager) -> Response:
+def record(
+    request: Request,
+    session: SessionDep,
+    member: Manager,
+    title: Short = "",
+    discovered: Short = "",
+    occurred: Short = "",
+    what: Long = "",
+    measures: Long = "",
+    public_interest: Short = "",
+    system: Annotated[list[str] | None, Form()] = None,
+    category: Annotated[list[str] | None, Form()] = None,
+) -> Response:
     """Record a breach, start its clock and count the people affected."""
     lang = console_language(request)
     manifest = _manifest(session, member)
-    data = await request.form()
-    form = {key: str(value) for key, value in data.items() if isinstance(value, str)}
+    form = {
+        "title": title,
+        "discovered": discovered,
+        "occurred": occurred,
+        "what": what,
+        "measures": measures,
+        "public_interest": public_interest,
+    }
     try:
-        discovered = _moment(form.get("discovered", ""), manifest) or now_of(request)
-        occurred = _moment(form.get("occurred", ""), manifest)
+        discovered_at = _moment(discovered, manifest) or now_of(request)
+        occurred_at = _moment(occurred, manifest)
     except ValueError:
         return _register(
             request,
@@ -156,14 +174,14 @@ async def record(request: Request, session: SessionDep, member: Manager) -> Resp
             status_code=400,
         )
     facts = service.Facts(
-        title=form.get("title", "").strip(),
-        what_happened=form.get("what", ""),
-        measures=form.get("measures", ""),
-        discovered_at=discovered,
-        occurred_at=occurred,
-        systems=[str(v) for v in data.getlist("system")],
-        categories=[str(v) for v in data.getlist("category")],
-        public_interest=form.get("public_interest") or None,
+        title=title.strip(),
+        what_happened=what,
+        measures=measures,
+        discovered_at=discovered_at,
+        occurred_at=occurred_at,
+        systems=system or [],
+        categories=category or [],
+        public_interest=public_interest.strip() or None,
     )
     try:
         with atomic(session):
