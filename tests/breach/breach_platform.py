@@ -98,3 +98,13 @@ def build(url: str, fake: Faker, *, teachers: int = 5, pupils: int = 4) -> Platf
                 )
     engine.dispose()
     return platform
+
+
+@dataclass
+class Mapped:
+    """MilleaLab with its platform database built and connected (the `millealab` fixture)."""
+
+    organisation_id: int
+    slug: str
+    url: str
+    platform: Platform

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ for folder in ("notify", "breach", "accounts", "audit", "console"):
 sys.path.insert(0, str(TESTS))
 
 from accounts_fixtures import clock, faker_id, sessions_of, web  # noqa: E402
-from breach_platform import Platform, build  # noqa: E402
+from breach_platform import Mapped, build  # noqa: E402
 from mail_fixtures import (  # noqa: E402
     delivering_queue,
     mail_settings,
@@ -45,14 +44,6 @@ __all__ = [
     "web",
     "whatsapp_cloud",
 ]
-
-
-@dataclass
-class Mapped:
-    organisation_id: int
-    slug: str
-    url: str
-    platform: Platform
 
 
 @pytest.fixture

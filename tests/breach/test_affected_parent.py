@@ -9,10 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 from breach_helpers import record
+from breach_platform import Mapped
 from faker import Faker
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import Mapped
 from jagadata.breach import service
 from jagadata.identities import identity_hash
 from jagadata.manifest import load_manifest_text

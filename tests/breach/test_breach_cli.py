@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from breach_platform import Mapped
 from notify_servers import RecordingSmtpServer
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from conftest import Mapped
 from jagadata.cli.breach import app
 from jagadata.jobs import JobQueue
 

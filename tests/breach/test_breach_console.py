@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 
 from accounts_helpers import MILLEALAB, Clock
+from breach_platform import Mapped
 from console_helpers import signed_in, token_of
 from faker import Faker
 from fastapi.testclient import TestClient
 from notify_servers import RecordingSmtpServer
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import Mapped
 from jagadata.accounts.roles import Role
 from jagadata.jobs import JobQueue
 

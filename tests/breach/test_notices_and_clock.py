@@ -9,12 +9,12 @@ import threading
 
 import pytest
 from breach_helpers import DISCOVERED, HOUR, MEASURES, WHAT, manifest_of, record, text_of
+from breach_platform import Mapped
 from notify_servers import RecordingSmtpServer
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from whatsapp_cloud_fake import WhatsAppCloudFake
 
-from conftest import Mapped
 from jagadata.audit.service import Actor
 from jagadata.breach import reminders, service
 from jagadata.breach.models import BreachIncident

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 from breach_helpers import DISCOVERED, MEASURES, OCCURRED, WHAT, record
+from breach_platform import Mapped
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from conftest import Mapped
 from jagadata.breach import service
 from jagadata.breach.clock import reminder_marks
 from jagadata.breach.notices import authority_document, subject_notice
