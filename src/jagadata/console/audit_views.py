@@ -54,6 +54,20 @@ ACTION_DESCRIPTIONS: Final = {
     "person.viewed": N_("Was shown a person's data"),
     "consent.history_viewed": N_("Was shown a person's consent history"),
     "consent.exported": N_("Exported the consent ledger"),
+    "rights.datastore.run_asked": N_("Asked the engine to do a request's task in a database"),
+    "datastore.secret.stored": N_("Stored a database connection, encrypted"),
+    "breach.recorded": N_("Recorded a breach and started its 72-hour clock"),
+    "breach.assessed": N_("Counted the people a breach affects"),
+    "breach.subjects_notified": N_("Sent a breach notice to the people affected"),
+    "breach.authority_notified": N_("Notified the authority of a breach"),
+    "breach.public_notified": N_("Published a public notice of a breach"),
+    "breach.closed": N_("Closed a breach"),
+    "retention.swept": N_("Ran a retention sweep"),
+    "dpia.started": N_("Started a DPIA"),
+    "dpia.updated": N_("Changed a DPIA"),
+    "dpia.submitted": N_("Submitted a DPIA to the data protection officer"),
+    "dpia.signed_off": N_("Signed a DPIA off"),
+    "dpia.sent_back": N_("Sent a DPIA back to draft"),
 }
 
 

@@ -54,6 +54,9 @@ SECTIONS: Final = (
     Section("consent", "consent", N_("Consent"), Action.VIEW_DASHBOARD),
     Section("consent_history", "consent/history", N_("Consent history"), Action.VIEW_PERSONAL_DATA),
     Section("requests", "requests", N_("Requests"), Action.HANDLE_REQUESTS),
+    Section("breaches", "breaches", N_("Breaches"), Action.MANAGE_BREACHES),
+    Section("retention", "retention", N_("Retention"), Action.VIEW_DASHBOARD),
+    Section("dpia", "dpia", N_("DPIA"), Action.VIEW_DASHBOARD),
 )
 
 
