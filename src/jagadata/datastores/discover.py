@@ -12,43 +12,44 @@ evidence as a comment. The values sampled stay in memory: only counts and reason
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
-import yaml
 from sqlalchemy import (
-    BigInteger,
-    Engine,
     Integer,
-    Numeric,
     String,
     column,
-    create_engine,
     func,
-    inspect,
     select,
     table,
 )
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
 
 from jagadata.datastores.detect import (
-    COLUMN_HINTS,
     DETECTORS,
     Kind,
     Suggestion,
     classify_column,
 )
-from jagadata.datastores.errors import ConnectionFailed
-from jagadata.i18n import N_, gettext
-from jagadata.manifest.mapping import Follow, IdentityKind, Mask, Reference, RowRule, Stored
-
-Progress = Callable[[int, int], None]
-"""Called with (columns sampled so far, columns to sample) while sampling."""
+from jagadata.datastores.draft_yaml import render
+from jagadata.datastores.live import (
+    LiveColumn,
+    LiveTable,
+    Progress,
+    connect,
+    database_name,
+    embedded,
+    is_free_text,
+    raw_values,
+    read_tables,
+    reading_error,
+    samples,
+)
+from jagadata.i18n import gettext
+from jagadata.manifest.mapping import Follow, IdentityKind, Mask, Reference, Stored
 
 IDENTITY_CONFIDENCE: Final = 0.8
 """An email, phone or NIK column becomes an identity the plan starts from above this."""
@@ -87,219 +88,10 @@ PERSON_NUMBER: Final = re.compile(
 MESSAGE_LIKE: Final = re.compile(
     r"(?:^|_)(?:message|pesan|chat|catatan|note|notes|komentar|comment|keterangan|remarks)(?:_|$)"
 )
-_TOKEN: Final = re.compile(r"[^\s,;()<>\[\]\"']+")
-_DIGIT_RUN: Final = re.compile(r"\+?\d[\d .\-]{7,22}\d")
 
 
 def _t(lang: str, message: str) -> str:
     return gettext(lang, message, "datastores")
-
-
-# --- reaching the database ----------------------------------------------------------------
-
-
-def database_name(url: str) -> str:
-    """The URL as it may be shown: the password hidden; nothing at all if it cannot be read."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "?"
-
-
-def connect(url: str) -> Engine:
-    """An engine for `url` whose first connection succeeded; a clear error otherwise."""
-    try:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
-            path = parsed.database or ""
-            if path and path != ":memory:" and not Path(path).is_file():
-                raise ConnectionFailed(
-                    N_("There is no SQLite database at {path}."),
-                    hint=N_("Check the path in the URL: sqlite:///path/to/file.sqlite3."),
-                    path=path,
-                )
-        engine = create_engine(parsed)
-    except (ArgumentError, NoSuchModuleError, ValueError):
-        raise ConnectionFailed(
-            N_("The database URL cannot be read."),
-            hint=N_(
-                "Write it as postgresql+psycopg://user:password@host:5432/name, "
-                "mysql+pymysql://user:password@host:3306/name or sqlite:///path/to/file.sqlite3."
-            ),
-        ) from None
-    try:
-        with engine.connect():
-            pass
-    except SQLAlchemyError as error:
-        engine.dispose()
-        raise connection_error(url, error) from None
-    return engine
-
-
-def connection_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
-    reason = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
-    lowered = reason.lower()
-    database = database_name(url)
-    refused = ("password", "access denied", "authentication", 'role "')
-    if any(word in lowered for word in refused):
-        return ConnectionFailed(
-            N_("{database} refused the user name or password."),
-            hint=N_("Check the user and password in the URL, and that this user may connect."),
-            database=database,
-        )
-    if "does not exist" in lowered or "unknown database" in lowered:
-        return ConnectionFailed(
-            N_("{database} does not exist on that server."),
-            hint=N_("Check the database name at the end of the URL."),
-            database=database,
-        )
-    password = make_url(url).password
-    if password:
-        reason = reason.replace(str(password), "***")
-    return ConnectionFailed(
-        N_("Cannot reach {database}: {reason}."),
-        hint=N_("Check the host and port in the URL, and that the server is running."),
-        database=database,
-        reason=reason.rstrip("."),
-    )
-
-
-def reading_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
-    """Connected, but a table or column could not be read: rights, or a file that is not a
-    database."""
-    reason = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
-    return ConnectionFailed(
-        N_("Reading {database} failed: {reason}."),
-        hint=N_("Check that this user may read every table of the schema (SELECT)."),
-        database=database_name(url),
-        reason=reason.rstrip(".") or type(error).__name__,
-    )
-
-
-# --- the live schema ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LiveColumn:
-    name: str
-    type: TypeEngine[Any]
-
-
-@dataclass(frozen=True, slots=True)
-class LiveForeignKey:
-    columns: tuple[str, ...]
-    table: str
-    to: tuple[str, ...]
-    on_delete: RowRule
-
-
-@dataclass(frozen=True, slots=True)
-class LiveTable:
-    """One table as the database describes it."""
-
-    name: str
-    columns: tuple[LiveColumn, ...]
-    primary_key: tuple[str, ...]
-    uniques: tuple[tuple[str, ...], ...]
-    foreign_keys: tuple[LiveForeignKey, ...]
-
-    def key(self) -> tuple[str, ...]:
-        """The primary key, else the first unique set of columns, else nothing."""
-        return self.primary_key or (self.uniques[0] if self.uniques else ())
-
-    def column(self, name: str) -> LiveColumn | None:
-        return next((c for c in self.columns if c.name == name), None)
-
-
-_ON_DELETE: Final = {"CASCADE": RowRule.CASCADE, "SET NULL": RowRule.SET_NULL}
-
-
-def read_tables(engine: Engine, schema: str | None) -> list[LiveTable]:
-    """Every table of the schema, with its columns, keys and foreign keys, sorted by name."""
-    inspector = inspect(engine)
-    tables = []
-    for name in sorted(inspector.get_table_names(schema=schema)):
-        columns = tuple(
-            LiveColumn(c["name"], c["type"]) for c in inspector.get_columns(name, schema=schema)
-        )
-        primary = tuple(inspector.get_pk_constraint(name, schema=schema)["constrained_columns"])
-        uniques = [tuple(u["column_names"]) for u in inspector.get_unique_constraints(name, schema)]
-        uniques += [
-            tuple(str(c) for c in i["column_names"])
-            for i in inspector.get_indexes(name, schema=schema)
-            if i.get("unique") and None not in i["column_names"]
-        ]
-        foreign = tuple(
-            LiveForeignKey(
-                tuple(fk["constrained_columns"]),
-                fk["referred_table"],
-                tuple(fk["referred_columns"]),
-                _ON_DELETE.get(
-                    str(fk.get("options", {}).get("ondelete", "")).upper(), RowRule.RESTRICT
-                ),
-            )
-            for fk in inspector.get_foreign_keys(name, schema=schema)
-            if fk.get("referred_schema") in (None, schema)
-        )
-        tables.append(LiveTable(name, columns, primary, tuple(dict.fromkeys(uniques)), foreign))
-    return tables
-
-
-def worth_sampling(live: LiveColumn) -> bool:
-    """Text can hold any personal data; a big number only a NIK, phone or card number, so it is
-    sampled only when its name says so (scores and amounts never are)."""
-    if isinstance(live.type, String):
-        return True
-    if isinstance(live.type, BigInteger | Numeric):
-        name = live.name.lower()
-        return any(COLUMN_HINTS[k].search(name) for k in (Kind.NIK, Kind.PHONE, Kind.CARD))
-    return False
-
-
-def raw_values(
-    connection: Connection, table_name: str, name: str, schema: str | None, limit: int
-) -> list[Any]:
-    """Up to `limit` non-null values of one column, as the driver returns them."""
-    target: ColumnClause[Any] = column(name)
-    query = select(target).select_from(table(table_name, schema=schema)).limit(limit)
-    return list(connection.execute(query.where(target.is_not(None))).scalars())
-
-
-def sample_values(
-    connection: Connection, live: LiveTable, name: str, schema: str | None, limit: int
-) -> list[str]:
-    """Up to `limit` non-empty values of one column, as text; never logged nor written out."""
-    values = raw_values(connection, live.name, name, schema, limit)
-    return [text for text in (str(v) for v in values if not isinstance(v, bytes)) if text.strip()]
-
-
-def samples(
-    connection: Connection,
-    tables: Sequence[LiveTable],
-    schema: str | None,
-    limit: int,
-    progress: Progress | None = None,
-) -> Iterator[tuple[LiveTable, LiveColumn, list[str]]]:
-    """Each column worth sampling with its sampled values, reporting progress as it goes."""
-    todo = [(t, c) for t in tables for c in t.columns if worth_sampling(c)]
-    for done, (live, col) in enumerate(todo, start=1):
-        yield live, col, sample_values(connection, live, col.name, schema, limit)
-        if progress is not None:
-            progress(done, len(todo))
-
-
-def embedded(text: str, kinds: Sequence[Kind]) -> Kind | None:
-    """The first of `kinds` found inside a longer text (a message, a note), if any."""
-    candidates = [t.rstrip(".") for t in _TOKEN.findall(text)] + _DIGIT_RUN.findall(text)
-    for kind in kinds:
-        if any(DETECTORS[kind](c) for c in candidates):
-            return kind
-    return None
-
-
-def is_free_text(values: Sequence[str]) -> bool:
-    """Most sampled values are several words: sentences, not single data items."""
-    return bool(values) and sum(len(v.split()) >= 4 for v in values) * 2 >= len(values)
 
 
 # --- the draft ----------------------------------------------------------------------------
@@ -366,7 +158,7 @@ class Discovery:
 
     def to_yaml(self, lang: str) -> str:
         """A `datastore:` block for the database's `systems:` entry, the evidence as comments."""
-        return "\n".join(_render(self, lang)) + "\n"
+        return "\n".join(render(self, lang)) + "\n"
 
 
 def discover(
@@ -554,205 +346,3 @@ def _select(database: str, schema: str | None, sample: int, drafts: list[TableDr
         tuple(d.name for d in drafts if d.name not in chosen),
         tuple(unlinked),
     )
-
-
-def plain(value: str) -> str:
-    """A YAML scalar that reads back as the same string (quoted only when it must be)."""
-    try:
-        same = yaml.safe_load(value) == value
-    except yaml.YAMLError:
-        same = False
-    return value if same and not any(c in value for c in ",:{}[]#") else f'"{value}"'
-
-
-# --- the draft as YAML --------------------------------------------------------------------
-
-WHAT: Final[dict[Kind, str]] = {
-    Kind.NIK: N_("valid NIKs (province, birth date)"),
-    Kind.PHONE: N_("valid Indonesian phone numbers"),
-    Kind.EMAIL: N_("email addresses"),
-    Kind.CARD: N_("payment card numbers (issuer, Luhn check digit)"),
-    Kind.NPWP: N_("NPWP taxpayer numbers"),
-    Kind.NAME: N_("Indonesian person names"),
-    Kind.ADDRESS: N_("Indonesian addresses"),
-}
-KEY_SOURCE: Final = {
-    "primary": N_("primary key"),
-    "unique": N_("no primary key: a unique constraint identifies the rows"),
-    "": N_(
-        "no primary key nor unique constraint: name the columns that identify a row, or "
-        "erasure cannot address them"
-    ),
-}
-
-
-def evidence(lang: str, suggestion: Suggestion) -> str:
-    """'nik: 47/50 sampled values are valid NIKs (province, birth date) — confidence 0.97'."""
-    if not suggestion.sampled:
-        return _t(
-            lang,
-            N_(
-                "{kind}: only the column's name suggests it, there were no values to sample "
-                "— confidence {confidence}"
-            ),
-        ).format(kind=suggestion.kind.value, confidence=f"{suggestion.confidence:.2f}")
-    text = _t(
-        lang, N_("{kind}: {matched}/{sampled} sampled values are {what} — confidence {confidence}")
-    ).format(
-        kind=suggestion.kind.value,
-        matched=suggestion.matched,
-        sampled=suggestion.sampled,
-        what=_t(lang, WHAT[suggestion.kind]),
-        confidence=f"{suggestion.confidence:.2f}",
-    )
-    if suggestion.name_hint:
-        text += "; " + _t(lang, N_("the column's name suggests it"))
-    return text
-
-
-def _flow(items: dict[str, object]) -> str:
-    def scalar(value: object) -> str:
-        if isinstance(value, list | tuple):
-            return "[" + ", ".join(plain(str(v)) for v in value) + "]"
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return plain(str(value))
-
-    return "{" + ", ".join(f"{k}: {scalar(v)}" for k, v in items.items()) + "}"
-
-
-def _render(discovery: Discovery, lang: str) -> Iterator[str]:
-    for line in (
-        _t(
-            lang,
-            N_(
-                "Draft datastore mapping of {database}, from up to {sample} sampled values per "
-                "column (jagadata datastore discover)."
-            ),
-        ).format(database=discovery.database, sample=discovery.sample),
-        _t(
-            lang,
-            N_(
-                "Review every line before you use it: these are suggestions, each with its "
-                "evidence and confidence."
-            ),
-        ),
-        _t(
-            lang,
-            N_(
-                "Categories are generic slugs (identity, contact, nik…): rename them to the ids "
-                "of data.categories in your manifest."
-            ),
-        ),
-        _t(lang, N_("No sampled value is written here: only counts and reasons.")),
-    ):
-        yield f"# {line}"
-    yield "datastore:"
-    connection = _flow({"schema": discovery.schema}) if discovery.schema else "{}"
-    hint = _t(
-        lang,
-        N_(
-            "fill in secret: NAME (jagadata datastore connect) or env: VARIABLE; never the URL "
-            "itself"
-        ),
-    )
-    yield f"  connection: {connection}  # {hint}"
-    yield "  tables:"
-    if not discovery.tables:
-        yield "  # " + _t(lang, N_("No table with personal data was found."))
-    for draft in discovery.tables:
-        yield from _render_table(draft, lang)
-    for where, target in discovery.unlinked:
-        note = N_("{where} points at {table}, set aside: no personal data was found there")
-        yield "  # " + _t(lang, note).format(where=where, table=target)
-    if discovery.unmapped:
-        note = N_(
-            "Tables set aside (no personal data found, no reference to a mapped table): {tables}"
-        )
-        yield "  # " + _t(lang, note).format(tables=", ".join(discovery.unmapped))
-
-
-def _render_table(draft: TableDraft, lang: str) -> Iterator[str]:
-    yield f"    - name: {plain(draft.name)}"
-    key = "[" + ", ".join(plain(k) for k in draft.key) + "]"
-    yield f"      key: {key}  # {_t(lang, KEY_SOURCE[draft.key_source])}"
-    if draft.identities:
-        yield "      identities:"
-        for identity in draft.identities:
-            if identity.evidence is None:
-                note = N_("named like a person's number (customer, pupil…): a request may give it")
-                yield "        # " + _t(lang, note)
-            else:
-                yield "        # " + evidence(lang, identity.evidence)
-            if identity.kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
-                note = N_("stored: {stored}, as the sampled values are written — check it")
-                yield "        # " + _t(lang, note).format(stored=identity.stored.value)
-            fields: dict[str, object] = {"column": identity.column, "kind": identity.kind.value}
-            fields["stored"] = identity.stored.value
-            yield f"        - {_flow(fields)}"
-    if draft.columns:
-        yield "      columns:"
-        for personal in draft.columns:
-            yield "        # " + _column_evidence(personal, lang)
-            fields = {"name": personal.name, "category": personal.category}
-            fields["mask"] = personal.mask.value
-            if personal.free_text:
-                fields["free_text"] = True
-            yield f"        - {_flow(fields)}"
-    if draft.references:
-        yield "      references:"
-        for guess in draft.references:
-            yield from _render_reference(guess, lang)
-
-
-def _column_evidence(personal: PersonalColumn, lang: str) -> str:
-    if personal.evidence is not None:
-        return evidence(lang, personal.evidence)
-    if personal.embedded:
-        note = N_(
-            "free text: {matched}/{sampled} sampled values contain an email, phone number or "
-            "NIK; anyone's data may be in it"
-        )
-        return _t(lang, note).format(matched=personal.embedded, sampled=personal.sampled)
-    return _t(lang, N_("free text by its name: messages or notes may hold anyone's personal data"))
-
-
-def _render_reference(guess: ReferenceGuess, lang: str) -> Iterator[str]:
-    reference = guess.reference
-    if reference.follow is Follow.NONE:
-        note = N_(
-            "refers to its own table (a referral, a manager): follow none only cuts the link "
-            "on erasure"
-        )
-        yield "        # " + _t(lang, note)
-    if reference.declared:
-        rule = reference.on_delete.value if reference.on_delete else RowRule.RESTRICT.value
-        yield "        # " + _t(lang, N_("foreign key, ON DELETE {rule}")).format(rule=rule)
-    elif guess.sampled:
-        note = N_(
-            "no foreign key, named after {table}: {matched}/{sampled} sampled values exist in "
-            "its key — confidence {confidence}"
-        )
-        yield "        # " + _t(lang, note).format(
-            table=reference.table,
-            matched=guess.matched,
-            sampled=guess.sampled,
-            confidence=f"{guess.confidence:.2f}",
-        )
-    else:
-        note = N_(
-            "no foreign key, named after {table}; no values to check — confidence {confidence}"
-        )
-        yield "        # " + _t(lang, note).format(
-            table=reference.table, confidence=f"{guess.confidence:.2f}"
-        )
-    fields: dict[str, object] = {"columns": reference.columns, "table": reference.table}
-    if reference.to:
-        fields["to"] = reference.to
-    if reference.follow is not Follow.CHILD:
-        fields["follow"] = reference.follow.value
-    if reference.declared and reference.on_delete:
-        fields["on_delete"] = reference.on_delete.value
-    if not reference.declared:
-        fields["declared"] = False
-    yield f"        - {_flow(fields)}"

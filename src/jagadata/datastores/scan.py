@@ -20,13 +20,13 @@ from typing import Any, Final
 from sqlalchemy.exc import SQLAlchemyError
 
 from jagadata.datastores.detect import DETECTORS, Kind, Suggestion, classify_column
-from jagadata.datastores.discover import (
+from jagadata.datastores.draft_yaml import evidence
+from jagadata.datastores.live import (
     LiveTable,
     Progress,
     connect,
     database_name,
     embedded,
-    evidence,
     is_free_text,
     read_tables,
     reading_error,
