@@ -256,4 +256,5 @@ def _check(
         assert state.status == "done" and state.last_error is None, (name, state.last_error)
         assert 1 <= state.runs <= minutes, (name, state.runs, minutes)
     for log in logs:
-        assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+        text = log.read_text()
+        assert "Traceback" not in text, f"{log.name}:\n{text[text.find('Traceback') :][:3000]}"
