@@ -62,6 +62,8 @@ def test_an_assessment_goes_from_draft_to_the_officers_sign_off(
     listing = web.get(LIST).text
     assert _state(listing) == "draft"
     assert 'data-code="PDP013"' in listing, "a draft in the workspace is reported"
+    version = web.get(f"/admin/o/{MILLEALAB}/manifest/1").text
+    assert 'data-code="PDP013"' in version, "the manifest's findings read the workspace too"
 
     submitted = web.post(f"{PAGE}/submit", data={"csrf_token": form_token(web, PAGE)})
     assert submitted.status_code == 200 and 'id="dpia-awaiting"' in submitted.text
@@ -75,6 +77,7 @@ def test_an_assessment_goes_from_draft_to_the_officers_sign_off(
     assert signed.status_code == 200 and 'id="dpia-signed-off"' in signed.text
     listing = web.get(LIST).text
     assert _state(listing) == "signed_off" and 'data-code="PDP013"' not in listing
+    assert 'data-code="PDP013"' not in web.get(f"/admin/o/{MILLEALAB}/manifest/1").text
 
     with sessions_of() as session:
         session.info["all_organisations"] = True

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from jagadata.checks import Finding, Severity, run_checks
 from jagadata.manifest.errors import ManifestInvalid
 from jagadata.manifest.loader import load_manifest_text
 from jagadata.orgs.models import ManifestVersion
+from jagadata.ropa.states import DpiaState
 
 CACHE_SIZE: Final = 512
 STORED_FILE: Final = "manifest.yaml"
@@ -35,18 +36,22 @@ class Checked:
         return self.count(Severity.ERROR)
 
 
-_cache: OrderedDict[tuple[str, str], Checked] = OrderedDict()
+_cache: OrderedDict[tuple[Any, ...], Checked] = OrderedDict()
 _lock = threading.Lock()
 
 
-def checked(version: ManifestVersion, lang: str) -> Checked:
-    key = (version.content_hash, lang)
+def checked(
+    version: ManifestVersion, lang: str, dpia: Mapping[str, DpiaState] | None = None
+) -> Checked:
+    """The version's findings; with `dpia`, read against the DPIA workspace's states (a
+    purpose signed off there counts as assessed, Art. 34)."""
+    key = (version.content_hash, lang, tuple(sorted(dpia.items())) if dpia else ())
     with _lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
             return found
-    result = check_text(version.yaml_text, lang=lang)
+    result = check_text(version.yaml_text, lang=lang, dpia=dpia)
     with _lock:
         _cache[key] = result
         while len(_cache) > CACHE_SIZE:
@@ -54,12 +59,12 @@ def checked(version: ManifestVersion, lang: str) -> Checked:
     return result
 
 
-def check_text(text: str, *, lang: str) -> Checked:
+def check_text(text: str, *, lang: str, dpia: Mapping[str, DpiaState] | None = None) -> Checked:
     try:
         loaded = load_manifest_text(text, file=STORED_FILE, lang=lang)
     except ManifestInvalid:
         return Checked((), loads=False)
-    return Checked(tuple(run_checks(loaded, lang=lang)))
+    return Checked(tuple(run_checks(loaded, lang=lang, dpia_states=dpia or None)))
 
 
 def by_severity(findings: Iterable[Finding]) -> dict[Severity, int]:

@@ -23,6 +23,7 @@ from jagadata.i18n import N_, gettext, ngettext
 from jagadata.notify.models import OutboxStatus
 from jagadata.orgs import service as orgs
 from jagadata.orgs.models import ManifestVersion
+from jagadata.ropa.service import states as dpia_states
 from jagadata.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -147,7 +148,8 @@ def dashboard(request: Request, session: SessionDep, member: Viewer) -> Response
     organisation = member.organisation
     version = orgs.current_version(session=session, organisation=organisation)
     upcoming = orgs.upcoming_version(session=session, organisation=organisation)
-    result = findings.checked(version, lang) if version else None
+    dpia = dpia_states(session=session)
+    result = findings.checked(version, lang, dpia) if version else None
     counts = findings.by_severity(result.findings) if result else dict.fromkeys(Severity, 0)
     outbox = outbox_counts(session=session, organisation_id=organisation.id)
     chain = chain_status(request, session, organisation.id)

@@ -23,6 +23,7 @@ from jagadata.manifest.loader import LoadedManifest, load_manifest_text
 from jagadata.orgs import service as orgs
 from jagadata.orgs.models import POLICY_LANGUAGES, ManifestVersion, PolicyVersion
 from jagadata.policy.diff import PolicyDiff, diff_manifests
+from jagadata.ropa.service import states as dpia_states
 from jagadata.web.deps import MAX_VERSION, SessionDep
 
 router = APIRouter(include_in_schema=False)
@@ -73,8 +74,9 @@ def _versions(session: Session, member: Member, lang: str) -> list[VersionRow]:
     organisation = member.organisation
     current = orgs.current_version(session=session, organisation=organisation)
     current_id = current.id if current is not None else None
+    dpia = dpia_states(session=session)
     return [
-        VersionRow(version, findings.checked(version, lang), version.id == current_id)
+        VersionRow(version, findings.checked(version, lang, dpia), version.id == current_id)
         for version in orgs.policy_history(session=session, organisation=organisation)
     ]
 
@@ -148,7 +150,7 @@ def upload_manifest(
     if slug != member.organisation.slug:
         problem = _t(lang, OTHER_ORGANISATION).format(slug=slug, ours=member.organisation.slug)
         return _refused(request, session, member, Upload(problem=problem, file_name=name))
-    found = tuple(run_checks(loaded, lang=lang))
+    found = tuple(run_checks(loaded, lang=lang, dpia_states=dpia_states(session=session) or None))
     errors = [finding for finding in found if finding.severity is Severity.ERROR]
     latest = orgs.latest_version(session=session, organisation=member.organisation)
     if latest is not None and latest.content_hash == loaded.content_hash:
@@ -271,7 +273,7 @@ def version_page(
         context={
             "version": version,
             "previous": previous,
-            "checked": findings.checked(version, lang),
+            "checked": findings.checked(version, lang, dpia_states(session=session)),
             "lines": version.yaml_text.split("\n"),
             "diff": diff,
             "changes": [
