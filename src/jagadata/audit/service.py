@@ -14,7 +14,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -381,6 +381,27 @@ class ChainWalk:
     last: int = 0
     last_hash: str = GENESIS_HASH
     broken: BrokenLink | None = None
+
+
+def first_broken_link(
+    links: Sequence[Any],
+    digest: Callable[[Any], str],
+    *,
+    head_sequence: int,
+    head_hash: str,
+    genesis: str,
+) -> int | None:
+    """For a short per-record chain (a request's or an incident's timeline): None when every
+    link follows the one before and the head points at the last; else the first sequence that
+    does not. `digest` recomputes a link's hash from the link."""
+    previous = genesis
+    for expected, link in enumerate(links, start=1):
+        if link.sequence != expected or link.prev_hash != previous or digest(link) != link.hash:
+            return int(link.sequence)
+        previous = link.hash
+    if head_sequence != len(links) or head_hash != previous:
+        return len(links) + 1
+    return None
 
 
 def walk_chain(

@@ -26,7 +26,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jagadata.audit.service import Actor, record
+from jagadata.audit.service import Actor, first_broken_link, record
 from jagadata.breach.affected import assess
 from jagadata.breach.clock import deadline
 from jagadata.breach.models import BreachEvent, BreachIncident, BreachSubject
@@ -573,19 +573,13 @@ def timeline(session: Session, incident: BreachIncident) -> list[BreachEvent]:
 
 def verify_timeline(session: Session, incident: BreachIncident) -> int | None:
     """None when the timeline is whole and unaltered; else the first sequence that is not."""
-    previous = GENESIS
-    events = timeline(session, incident)
-    for expected, event in enumerate(events, start=1):
-        if (
-            event.sequence != expected
-            or event.prev_hash != previous
-            or event_hash(_fields(incident, event)) != event.hash
-        ):
-            return event.sequence
-        previous = event.hash
-    if incident.last_sequence != len(events) or incident.last_hash != previous:
-        return len(events) + 1
-    return None
+    return first_broken_link(
+        timeline(session, incident),
+        lambda event: event_hash(_fields(incident, event)),
+        head_sequence=incident.last_sequence,
+        head_hash=incident.last_hash,
+        genesis=GENESIS,
+    )
 
 
 def evidence(

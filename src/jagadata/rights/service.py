@@ -24,7 +24,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jagadata.audit.service import Actor, record
+from jagadata.audit.service import Actor, first_broken_link, record
 from jagadata.config import Settings
 from jagadata.consent.terms import version_manifest
 from jagadata.crypto import get_keyring
@@ -845,31 +845,30 @@ def timeline(session: Session, request: RightsRequest) -> list[RequestEvent]:
 
 def verify_timeline(session: Session, request: RightsRequest) -> int | None:
     """None when the timeline is whole and unaltered; else the first sequence that is not."""
-    previous = GENESIS
-    events = timeline(session, request)
-    for expected, event in enumerate(events, start=1):
-        fields = {
-            "request": request.reference,
-            "sequence": event.sequence,
-            "kind": event.kind,
-            "at": event.at,
-            "actor_kind": event.actor_kind,
-            "actor_id": event.actor_id,
-            "actor_label": event.actor_label,
-            "status_after": event.status_after,
-            "data": event.data,
-            "prev_hash": event.prev_hash,
-        }
-        if (
-            event.sequence != expected
-            or event.prev_hash != previous
-            or event_hash(fields) != event.hash
-        ):
-            return event.sequence
-        previous = event.hash
-    if request.last_sequence != len(events) or request.last_hash != previous:
-        return len(events) + 1
-    return None
+
+    def digest(event: RequestEvent) -> str:
+        return event_hash(
+            {
+                "request": request.reference,
+                "sequence": event.sequence,
+                "kind": event.kind,
+                "at": event.at,
+                "actor_kind": event.actor_kind,
+                "actor_id": event.actor_id,
+                "actor_label": event.actor_label,
+                "status_after": event.status_after,
+                "data": event.data,
+                "prev_hash": event.prev_hash,
+            }
+        )
+
+    return first_broken_link(
+        timeline(session, request),
+        digest,
+        head_sequence=request.last_sequence,
+        head_hash=request.last_hash,
+        genesis=GENESIS,
+    )
 
 
 def _audit(session: Session, request: RightsRequest, actor: Actor, action: str) -> None:
