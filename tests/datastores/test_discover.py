@@ -33,8 +33,8 @@ from typer.testing import CliRunner
 
 from jagadata.cli import app
 from jagadata.datastores.detect import PROVINCES, Kind
-from jagadata.datastores.discover import Discovery, TableDraft, discover
-from jagadata.datastores.draft_yaml import plain
+from jagadata.datastores.discover import discover
+from jagadata.datastores.draft_yaml import Discovery, TableDraft, plain
 from jagadata.datastores.errors import ConnectionFailed
 from jagadata.datastores.live import embedded
 from jagadata.manifest.mapping import Datastore, Follow, IdentityKind, Mask, RowRule, Stored

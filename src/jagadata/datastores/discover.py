@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -31,10 +30,15 @@ from sqlalchemy.types import TypeEngine
 from jagadata.datastores.detect import (
     DETECTORS,
     Kind,
-    Suggestion,
     classify_column,
 )
-from jagadata.datastores.draft_yaml import render
+from jagadata.datastores.draft_yaml import (
+    Discovery,
+    IdentityGuess,
+    PersonalColumn,
+    ReferenceGuess,
+    TableDraft,
+)
 from jagadata.datastores.live import (
     LiveColumn,
     LiveTable,
@@ -92,73 +96,6 @@ MESSAGE_LIKE: Final = re.compile(
 
 def _t(lang: str, message: str) -> str:
     return gettext(lang, message, "datastores")
-
-
-# --- the draft ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PersonalColumn:
-    """A column holding personal data, as the detectors saw it."""
-
-    name: str
-    category: str
-    mask: Mask
-    evidence: Suggestion | None
-    """None for free text, whose evidence is `embedded` of `sampled`."""
-    free_text: bool = False
-    embedded: int = 0
-    sampled: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityGuess:
-    column: str
-    kind: IdentityKind
-    stored: Stored
-    evidence: Suggestion | None
-    """None when only the name says it is a person's number (customer, pupil…)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceGuess:
-    reference: Reference
-    matched: int = 0
-    """Sampled values found in the target's key (a reference by convention)."""
-    sampled: int = 0
-    confidence: float = 1.0
-
-
-@dataclass(slots=True)
-class TableDraft:
-    name: str
-    key: tuple[str, ...]
-    key_source: str
-    """'primary' or 'unique'; empty when the table has neither."""
-    identities: list[IdentityGuess] = field(default_factory=list)
-    columns: list[PersonalColumn] = field(default_factory=list)
-    references: list[ReferenceGuess] = field(default_factory=list)
-
-    @property
-    def personal(self) -> bool:
-        return bool(self.identities or self.columns)
-
-
-@dataclass(frozen=True, slots=True)
-class Discovery:
-    """A draft mapping of one database: the tables worth mapping and those set aside."""
-
-    database: str
-    schema: str | None
-    sample: int
-    tables: tuple[TableDraft, ...]
-    unmapped: tuple[str, ...]
-    unlinked: tuple[tuple[str, str], ...] = ()
-    """(table.column, table pointed at) for references to tables set aside."""
-
-    def to_yaml(self, lang: str) -> str:
-        """A `datastore:` block for the database's `systems:` entry, the evidence as comments."""
-        return "\n".join(render(self, lang)) + "\n"
 
 
 def discover(

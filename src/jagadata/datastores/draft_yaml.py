@@ -1,24 +1,18 @@
-"""The drafted mapping as YAML for a person to review: every suggestion with its evidence as a
-comment (counts and reasons, never a sampled value), in the reader's language."""
+"""The drafted mapping — what discovery suggests per table, with its evidence — and the draft as
+YAML for a person to review: every suggestion's evidence as a comment (counts and reasons, never
+a sampled value), in the reader's language."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
+from dataclasses import dataclass, field
+from typing import Final
 
 import yaml
 
 from jagadata.datastores.detect import Kind, Suggestion
 from jagadata.i18n import N_, gettext
-from jagadata.manifest.mapping import Follow, IdentityKind, RowRule
-
-if TYPE_CHECKING:
-    from jagadata.datastores.discover import (
-        Discovery,
-        PersonalColumn,
-        ReferenceGuess,
-        TableDraft,
-    )
+from jagadata.manifest.mapping import Follow, IdentityKind, Mask, Reference, RowRule, Stored
 
 
 def _t(lang: str, message: str) -> str:
@@ -32,6 +26,73 @@ def plain(value: str) -> str:
     except yaml.YAMLError:
         same = False
     return value if same and not any(c in value for c in ",:{}[]#") else f'"{value}"'
+
+
+# --- the draft ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalColumn:
+    """A column holding personal data, as the detectors saw it."""
+
+    name: str
+    category: str
+    mask: Mask
+    evidence: Suggestion | None
+    """None for free text, whose evidence is `embedded` of `sampled`."""
+    free_text: bool = False
+    embedded: int = 0
+    sampled: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityGuess:
+    column: str
+    kind: IdentityKind
+    stored: Stored
+    evidence: Suggestion | None
+    """None when only the name says it is a person's number (customer, pupil…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceGuess:
+    reference: Reference
+    matched: int = 0
+    """Sampled values found in the target's key (a reference by convention)."""
+    sampled: int = 0
+    confidence: float = 1.0
+
+
+@dataclass(slots=True)
+class TableDraft:
+    name: str
+    key: tuple[str, ...]
+    key_source: str
+    """'primary' or 'unique'; empty when the table has neither."""
+    identities: list[IdentityGuess] = field(default_factory=list)
+    columns: list[PersonalColumn] = field(default_factory=list)
+    references: list[ReferenceGuess] = field(default_factory=list)
+
+    @property
+    def personal(self) -> bool:
+        return bool(self.identities or self.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """A draft mapping of one database: the tables worth mapping and those set aside."""
+
+    database: str
+    schema: str | None
+    sample: int
+    tables: tuple[TableDraft, ...]
+    unmapped: tuple[str, ...]
+    unlinked: tuple[tuple[str, str], ...] = ()
+    """(table.column, table pointed at) for references to tables set aside."""
+
+    def to_yaml(self, lang: str) -> str:
+        """A `datastore:` block for the database's `systems:` entry, the evidence as comments."""
+        return "\n".join(render(self, lang)) + "\n"
 
 
 # --- the draft as YAML --------------------------------------------------------------------
