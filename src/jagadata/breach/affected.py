@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from jagadata.crypto import get_keyring
-from jagadata.datastores.errors import DatastoreError
+from jagadata.datastores.errors import DatastoreError, driver_reason
 from jagadata.datastores.service import resolve_url
 from jagadata.datastores.sql import STATEMENT_FAILED, SqlConnector, connect, sa_table
 from jagadata.identities import InvalidIdentity, identity_hash, normalise_identity
@@ -265,8 +265,9 @@ def _read(conn: SqlConnector, table: TableMap, names: Sequence[str]) -> Iterator
         for row in conn.connection.execute(statement):
             yield tuple(row)
     except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", error)).strip().splitlines()[0][:300]
-        raise DatastoreError(STATEMENT_FAILED, table=table.name, reason=reason) from None
+        raise DatastoreError(
+            STATEMENT_FAILED, table=table.name, reason=driver_reason(error)
+        ) from None
 
 
 def _contact(values: dict[str, Any], identities: Iterable[Any]) -> Contact:

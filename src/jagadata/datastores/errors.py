@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jagadata.i18n import gettext
+from jagadata.logs import redact
 
 
 class DatastoreError(Exception):
@@ -41,3 +42,12 @@ class ConnectionFailed(DatastoreError):
 
 class MaskImpossible(MappingError):
     """A column's mask cannot be written within the column's type, length or NOT NULL."""
+
+
+def driver_reason(error: BaseException) -> str:
+    """The first line of what the database driver said, cut to 300 characters, with any email,
+    phone number or NIK in it redacted: a driver may quote a row's values ("Duplicate entry
+    'budi@…' for key 'email'"), and this text reaches the person, the log and the timeline."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return redact((lines[0] if lines else type(original).__name__)[:300])

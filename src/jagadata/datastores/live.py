@@ -28,7 +28,7 @@ from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.types import TypeEngine
 
 from jagadata.datastores.detect import COLUMN_HINTS, DETECTORS, Kind
-from jagadata.datastores.errors import ConnectionFailed
+from jagadata.datastores.errors import ConnectionFailed, driver_reason
 from jagadata.i18n import N_
 from jagadata.manifest.mapping import RowRule
 
@@ -81,7 +81,7 @@ def connect(url: str) -> Engine:
 
 
 def connection_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
-    reason = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
+    reason = driver_reason(error)
     lowered = reason.lower()
     database = database_name(url)
     refused = ("password", "access denied", "authentication", 'role "')
@@ -111,7 +111,7 @@ def connection_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
 def reading_error(url: str, error: SQLAlchemyError) -> ConnectionFailed:
     """Connected, but a table or column could not be read: rights, or a file that is not a
     database."""
-    reason = str(getattr(error, "orig", error)).strip().splitlines()[0] if str(error) else ""
+    reason = driver_reason(error)
     return ConnectionFailed(
         N_("Reading {database} failed: {reason}."),
         hint=N_("Check that this user may read every table of the schema (SELECT)."),

@@ -22,7 +22,12 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.sql.elements import quoted_name
 
-from jagadata.datastores.errors import ConnectionFailed, DatastoreError, MappingError
+from jagadata.datastores.errors import (
+    ConnectionFailed,
+    DatastoreError,
+    MappingError,
+    driver_reason,
+)
 from jagadata.datastores.masking import ColumnShape, shape_of
 from jagadata.i18n import N_
 from jagadata.manifest.mapping import TableMap
@@ -165,7 +170,7 @@ class SqlConnector:
                 UNREACHABLE_DB,
                 hint=UNREACHABLE_DB_HINT,
                 database=self.engine.url.render_as_string(hide_password=True),
-                reason=_reason(error),
+                reason=driver_reason(error),
             ) from None
 
     def close(self) -> None:
@@ -226,7 +231,7 @@ class SqlConnector:
                 yield
         except self.engine.dialect.loaded_dbapi.Error as error:
             raise DatastoreError(
-                BATCH_FAILED, hint=STATEMENT_FAILED_HINT, reason=_reason(error)
+                BATCH_FAILED, hint=STATEMENT_FAILED_HINT, reason=driver_reason(error)
             ) from None
 
     @contextmanager
@@ -467,7 +472,7 @@ def _refused(table: TableMap, error: BaseException) -> DatastoreError:
         where=table.name,
         hint=STATEMENT_FAILED_HINT,
         table=table.name,
-        reason=_reason(error),
+        reason=driver_reason(error),
     )
 
 
@@ -480,12 +485,6 @@ def row_key_text(key: Key) -> str:
     return json.dumps([str(part) if not isinstance(part, int) else part for part in key])
 
 
-def _reason(error: BaseException) -> str:
-    original = getattr(error, "orig", None) or error
-    lines = str(original).strip().splitlines()
-    return (lines[0] if lines else type(original).__name__)[:300]
-
-
 def engine_for(url: str) -> Engine:
     """An engine for an organisation database, with SQLite set to honour foreign keys and
     to leave transaction control to the connector."""
@@ -493,7 +492,7 @@ def engine_for(url: str) -> Engine:
         parsed: URL = make_url(url)
         engine = sa.create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise ConnectionFailed(BAD_URL, hint=BAD_URL_HINT, reason=_reason(error)) from None
+        raise ConnectionFailed(BAD_URL, hint=BAD_URL_HINT, reason=driver_reason(error)) from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_connect)
     return engine

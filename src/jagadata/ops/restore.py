@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from jagadata.crypto import KeyringError
 from jagadata.crypto.types import EncryptedJSON, EncryptedText
+from jagadata.datastores.errors import driver_reason
 from jagadata.db.migrate import head_revision, upgrade
 from jagadata.i18n import N_
 from jagadata.ops.archive import (
@@ -191,15 +192,10 @@ def _insert_rows(
             raise RestoreRefused(
                 N_("the database refused the rows of the table {table} ({reason})"),
                 table=target.name,
-                reason=_first_line(error),
+                reason=driver_reason(error),
             ) from None
         if progress is not None:
             progress(entry.name, len(batch))
-
-
-def _first_line(error: DBAPIError) -> str:
-    lines = str(error.orig).strip().splitlines()
-    return lines[0] if lines else error.__class__.__name__
 
 
 def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
